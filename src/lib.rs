@@ -1,0 +1,22 @@
+//! parx runs many commands at once as child processes wired with pipes.
+//!
+//! Layers, each using only those listed before it (see `DESIGN.md`):
+//! - [`sys`]: safe wrappers over pipes, spawning, waiting and signals;
+//! - [`shell`]: the command language parx runs itself (`a | b > f && c`);
+//! - [`input`] and [`template`]: where arguments come from, how they become
+//!   command lines;
+//! - [`engine`]: the scheduler and its event loop;
+//! - [`output`]: how job output reaches the user;
+//! - [`pipemode`]: `--pipe` and `--pipepart`;
+//! - [`pool`]: a process pool for Rust programs;
+//! - [`cli`]: GNU parallel's command line, turned into one `Config`.
+
+pub mod cli;
+pub mod engine;
+pub mod input;
+pub mod output;
+pub mod pipemode;
+pub mod pool;
+pub mod shell;
+pub mod sys;
+pub mod template;

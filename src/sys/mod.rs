@@ -1,0 +1,1 @@
+//! Placeholder: safe wrappers over pipes, spawning, waiting, signals (in progress).
