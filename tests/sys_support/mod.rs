@@ -132,3 +132,26 @@ pub fn cmd(argv: &[&str]) -> Spawn {
     s.args(&argv[1..]);
     s
 }
+
+/// Reads `fd` to EOF, failing the test if no data or EOF arrives within
+/// `timeout` of the previous read (a hang shown as a failure).
+pub fn read_all_within(fd: OwnedFd, timeout: Duration) -> Vec<u8> {
+    let mut file = File::from(fd);
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        assert!(
+            readable_within(&file, timeout),
+            "no data and no EOF within {timeout:?}: a write end is still open somewhere"
+        );
+        match file.read(&mut buf) {
+            Ok(0) => return out,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+}
+
+/// Generous bound for things that happen "at once" (a loaded CI machine).
+pub const SOON: Duration = Duration::from_secs(10);
