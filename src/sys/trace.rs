@@ -24,6 +24,9 @@ pub type Sink = Box<dyn FnMut(&Event, &str) + Send>;
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
 
+/// Where trace lines go: called with each event and its rendered line.
+pub type Sink = Box<dyn FnMut(&Event, &str) + Send>;
+
 struct State {
     next_pipe: u64,
     /// Raw fd in parx → the name of the pipe end it holds.
