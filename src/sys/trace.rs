@@ -19,9 +19,6 @@ use std::time::Duration;
 
 use crate::sys::child::ExitStatus;
 
-/// Receives each event and its rendered line.
-pub type Sink = Box<dyn FnMut(&Event, &str) + Send>;
-
 static ENABLED: AtomicBool = AtomicBool::new(false);
 
 /// Where trace lines go: called with each event and its rendered line.
