@@ -16,7 +16,7 @@
 
 use std::ffi::{CString, OsStr, OsString};
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -271,18 +271,15 @@ impl Spawn {
             }
         };
         if r == 0 {
-            let map: Vec<(RawFd, RawFd)> = sources
-                .iter()
-                .map(|(c, fd)| (*c, fd.as_fd().as_raw_fd()))
-                .collect();
+            let map: Vec<(RawFd, BorrowedFd<'_>)> =
+                sources.iter().map(|(c, fd)| (*c, fd.as_fd())).collect();
             trace::spawned(pid, &self.argv, &map);
         }
         for (_, fd) in sources {
-            let raw = fd.as_raw_fd();
-            drop(fd);
             if r == 0 {
-                trace::closed(raw);
+                trace::closed(fd.as_fd());
             }
+            drop(fd);
         }
         // posix_spawn reports a failed chdir with the same errno as a failed
         // exec: do not call a missing directory a missing program.
