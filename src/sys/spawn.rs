@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::sys::child::Child;
-use crate::sys::trace;
+use crate::sys::{reap, trace};
 
 /// Why a program could not be started.
 #[derive(Debug, thiserror::Error)]
@@ -240,6 +240,8 @@ impl Spawn {
         let attr = SpawnAttr::new(self.pgroup).map_err(io_err)?;
 
         let search_path = !self.program.as_bytes().contains(&b'/');
+        // Until `Child::new` registers the pid, `reap_orphans` must wait.
+        let _gate = reap::spawn_gate();
         let mut pid: libc::pid_t = 0;
         let envp = match &env_p {
             Some(p) => p.as_ptr(),
