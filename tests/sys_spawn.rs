@@ -179,3 +179,14 @@ fn a_program_with_a_slash_is_not_searched_in_path() {
     let err = cmd(&["./true"]).spawn().unwrap_err();
     assert!(matches!(err, SpawnError::NotFound { .. }), "{err:?}");
 }
+
+#[test]
+fn a_nul_byte_in_an_argument_is_an_io_error_not_a_truncated_argument() {
+    let err = cmd(&["echo", "a\0b"]).spawn().unwrap_err();
+    match err {
+        SpawnError::Io { source, .. } => {
+            assert_eq!(source.kind(), std::io::ErrorKind::InvalidInput)
+        }
+        other => panic!("{other:?}"),
+    }
+}
