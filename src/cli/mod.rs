@@ -110,7 +110,10 @@ pub fn run_jobs(config: &Config) -> i32 {
 /// Runs parx with the given arguments (without the program name) and
 /// returns the process exit status.
 pub fn main(args: Vec<OsString>) -> i32 {
-    if args.first().is_some_and(|a| a == crate::engine::sentinel::SENTINEL_ARG) {
+    if args
+        .first()
+        .is_some_and(|a| a == crate::engine::sentinel::SENTINEL_ARG)
+    {
         return crate::engine::sentinel::sentinel_main();
     }
     let low = match parse::parse_low(args) {

@@ -5,8 +5,12 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use super::Config;
-use super::config::{HaltOn as CliHaltOn, HaltThreshold, HaltWhen as CliHaltWhen, OutputMode, Timeout as CliTimeout};
-use crate::engine::{self, Halt, HaltOn, HaltWhen, JobSpec, ProgressStyle, RunOptions, TermSeq, Threshold, Timeout};
+use super::config::{
+    HaltOn as CliHaltOn, HaltThreshold, HaltWhen as CliHaltWhen, OutputMode, Timeout as CliTimeout,
+};
+use crate::engine::{
+    self, Halt, HaltOn, HaltWhen, JobSpec, ProgressStyle, RunOptions, TermSeq, Threshold, Timeout,
+};
 use crate::joblog::{self, ResumeMode};
 use crate::output;
 use crate::template::Job;
@@ -202,15 +206,12 @@ pub fn run(config: &Config) -> i32 {
         for e in entries {
             last.insert(e.seq, e);
         }
-        let failed = last
-            .into_values()
-            .filter(|e| !e.succeeded())
-            .map(|e| {
-                Ok::<_, String>(Logged {
-                    seq: e.seq,
-                    command: e.command,
-                })
-            });
+        let failed = last.into_values().filter(|e| !e.succeeded()).map(|e| {
+            Ok::<_, String>(Logged {
+                seq: e.seq,
+                command: e.command,
+            })
+        });
         let mut opts = opts;
         opts.resume = None;
         opts.joblog = Some((j.path.clone(), true));
