@@ -953,12 +953,19 @@ impl Job {
                 let _ = write_all(fd, &bytes);
                 continue;
             }
-            if bytes.contains(&0) {
-                return Err(NeedsShell("builtin output with a NUL byte").into());
+            // The bytes go into a fresh pipe big enough to hold them all
+            // (so this write cannot block) and `cat` copies them over.
+            let pipe = Pipe::with_capacity(bytes.len())?;
+            if pipe.capacity()? < bytes.len() {
+                return Err(NeedsShell("builtin output larger than a pipe").into());
             }
+            let (r, w) = pipe.into_ends();
+            write_all(&w, &bytes)?;
+            drop(w);
             self.effects = true;
-            let mut sp = Spawn::new("/usr/bin/printf");
-            sp.arg0("printf").arg("%s").arg(OsString::from_vec(bytes));
+            let mut sp = Spawn::new("/bin/cat");
+            sp.arg0("cat");
+            sp.fd(0, r);
             sp.fd(1, own(fd)?);
             if let Some((_, e)) = table.iter().find(|(m, _)| *m == 2) {
                 sp.fd(2, own(e)?);
@@ -983,9 +990,9 @@ impl Job {
     }
 }
 
-fn write_all(fd: &Arc<OwnedFd>, mut bytes: &[u8]) -> io::Result<()> {
+fn write_all(fd: impl AsFd, mut bytes: &[u8]) -> io::Result<()> {
     while !bytes.is_empty() {
-        match rustix::io::write(fd, bytes) {
+        match rustix::io::write(&fd, bytes) {
             Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
             Ok(n) => bytes = &bytes[n..],
             Err(rustix::io::Errno::INTR) => {}

@@ -383,7 +383,10 @@ impl<'a> Parser<'a> {
         let mut plain = true;
         let mut assign = None;
         let mut saw_bracket = false;
-        let mut saw_brace = false;
+        // An unquoted `{` and a `,` or `..` after it: a `}` would make a
+        // brace expansion.
+        let mut brace_open = false;
+        let mut brace_sep = false;
         // The previous unquoted literal byte, for tilde detection.
         let mut prev: Option<u8> = None;
         while let Some(c) = self.peek_byte(0) {
@@ -440,12 +443,15 @@ impl<'a> Parser<'a> {
                 }
                 b']' if saw_bracket => return Err(Fail::Unsupported("glob")),
                 b'{' => {
-                    saw_brace = true;
+                    brace_open = true;
+                    brace_sep = false;
                     buf.push(c);
                     self.pos += 1;
                     this = Some(c);
                 }
-                b'}' if saw_brace => return Err(Fail::Unsupported("brace expansion")),
+                b'}' if brace_open && brace_sep => {
+                    return Err(Fail::Unsupported("brace expansion"));
+                }
                 b'~' if self.pos == start || matches!(prev, Some(b'=' | b':')) => {
                     return Err(Fail::Unsupported("tilde expansion"));
                 }
@@ -473,6 +479,9 @@ impl<'a> Parser<'a> {
                     this = Some(c);
                 }
                 _ => {
+                    if brace_open && (c == b',' || (c == b'.' && prev == Some(b'.'))) {
+                        brace_sep = true;
+                    }
                     buf.push(c);
                     self.pos += 1;
                     this = Some(c);
@@ -738,6 +747,7 @@ impl<'a> Parser<'a> {
         };
         let target = match self.next()? {
             Tok::Word(w) => w,
+            Tok::Eof => return Err(self.unexpected(&Tok::Newline)),
             t => return Err(self.unexpected(&t)),
         };
         let word = target.word;
@@ -815,4 +825,198 @@ fn split_assign(word: Word, name_len: usize) -> Result<Assign, Fail> {
         name: name.into(),
         value: Word { parts },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lit(s: &str) -> Word {
+        Word {
+            parts: vec![Part::Lit(s.as_bytes().to_vec())],
+        }
+    }
+
+    fn parse(s: &str) -> List {
+        match parse_list(s.as_bytes()) {
+            Ok(l) => l,
+            Err(e) => panic!("{s:?}: {e:?}"),
+        }
+    }
+
+    fn unsupported(s: &str) -> &'static str {
+        match parse_list(s.as_bytes()) {
+            Err(Fail::Unsupported(why)) => why,
+            other => panic!("{s:?}: expected a fallback, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn pipeline_with_redirection_and_chain() {
+        let l = parse("a 'b c' | d > f && ! e");
+        assert_eq!(l.items.len(), 1);
+        let chain = &l.items[0];
+        assert_eq!(chain.first.stages.len(), 2);
+        assert_eq!(chain.first.stages[0].words, vec![lit("a"), lit("b c")]);
+        assert_eq!(
+            chain.first.stages[1].redirs,
+            vec![Redir {
+                fd: 1,
+                op: RedirOp::Write(lit("f"))
+            }]
+        );
+        assert_eq!(chain.rest.len(), 1);
+        assert_eq!(chain.rest[0].0, Connector::And);
+        assert!(chain.rest[0].1.negate);
+        assert_eq!(chain.rest[0].1.start, 19);
+    }
+
+    #[test]
+    fn words_keep_quoting_structure() {
+        let l = parse(r#"echo "$A"x$B ''"#);
+        let words = &l.items[0].first.stages[0].words;
+        assert_eq!(
+            words[1].parts,
+            vec![
+                Part::Lit(vec![]),
+                Part::Var {
+                    name: "A".into(),
+                    quoted: true
+                },
+                Part::Lit(b"x".to_vec()),
+                Part::Var {
+                    name: "B".into(),
+                    quoted: false
+                },
+            ]
+        );
+        assert_eq!(words[2].parts, vec![Part::Lit(vec![])]);
+    }
+
+    #[test]
+    fn io_numbers_dups_and_both() {
+        let l = parse("cmd 2>&1 >>log 3<in &>all 1<>rw 4>&-");
+        let r = &l.items[0].first.stages[0].redirs;
+        assert_eq!(
+            r[0],
+            Redir {
+                fd: 2,
+                op: RedirOp::Dup(1)
+            }
+        );
+        assert_eq!(
+            r[1],
+            Redir {
+                fd: 1,
+                op: RedirOp::Append(lit("log"))
+            }
+        );
+        assert_eq!(
+            r[2],
+            Redir {
+                fd: 3,
+                op: RedirOp::Read(lit("in"))
+            }
+        );
+        assert_eq!(
+            r[3],
+            Redir {
+                fd: 1,
+                op: RedirOp::WriteBoth(lit("all"))
+            }
+        );
+        assert_eq!(
+            r[4],
+            Redir {
+                fd: 1,
+                op: RedirOp::ReadWrite(lit("rw"))
+            }
+        );
+        assert_eq!(
+            r[5],
+            Redir {
+                fd: 4,
+                op: RedirOp::Close
+            }
+        );
+    }
+
+    #[test]
+    fn pipe_amp_is_a_dup_on_the_left_stage() {
+        let l = parse("a 2>/dev/null |& b");
+        let left = &l.items[0].first.stages[0];
+        assert_eq!(
+            left.redirs.last(),
+            Some(&Redir {
+                fd: 2,
+                op: RedirOp::Dup(1)
+            })
+        );
+    }
+
+    #[test]
+    fn assignments_only_before_the_command_name() {
+        let l = parse("A=1 B='x y' cmd C=2");
+        let s = &l.items[0].first.stages[0];
+        assert_eq!(s.assigns.len(), 2);
+        assert_eq!(&*s.assigns[1].name, "B");
+        assert_eq!(s.assigns[1].value, lit("x y"));
+        assert_eq!(s.words, vec![lit("cmd"), lit("C=2")]);
+    }
+
+    #[test]
+    fn lists_newlines_comments_and_continuations() {
+        let l = parse("a; b\n\n c # comment\nd \\\n e");
+        assert_eq!(l.items.len(), 4);
+        assert_eq!(l.items[3].first.stages[0].words, vec![lit("d"), lit("e")]);
+        assert_eq!(l.items[3].first.stages[0].line, 4);
+        assert!(parse("  # nothing").items.is_empty());
+        assert!(parse("").items.is_empty());
+    }
+
+    #[test]
+    fn unsupported_syntax_is_detected() {
+        for (cmd, why) in [
+            ("echo $(x)", "command substitution"),
+            ("echo `x`", "command substitution"),
+            ("echo *.c", "glob"),
+            ("echo a[bc]", "glob"),
+            ("echo {a,b}", "brace expansion"),
+            ("echo ~", "tilde expansion"),
+            ("a &", "background job `&'"),
+            ("(a)", "subshell or function"),
+            ("{ a; }", "reserved word"),
+            ("if a; then b; fi", "reserved word"),
+            ("cat <<E", "here-document"),
+            ("echo $1", "special parameter"),
+            ("echo ${A:-x}", "parameter expansion"),
+            ("echo $RANDOM", "special variable"),
+            ("echo 'x", "unterminated quote"),
+            ("a+=1", "`+=' assignment"),
+        ] {
+            assert_eq!(unsupported(cmd), why, "{cmd}");
+        }
+    }
+
+    #[test]
+    fn brackets_and_braces_alone_are_literal() {
+        let l = parse("[ -f x ] ; echo {} a{ }b");
+        assert_eq!(l.items.len(), 2);
+        assert_eq!(l.items[1].first.stages[0].words[1], lit("{}"));
+    }
+
+    #[test]
+    fn syntax_errors_use_bash_wording() {
+        for (cmd, msg) in [
+            ("a | | b", "syntax error near unexpected token `|'"),
+            ("a &&", "syntax error: unexpected end of file"),
+            ("; a", "syntax error near unexpected token `;'"),
+            ("echo >", "syntax error near unexpected token `newline'"),
+        ] {
+            match parse_list(cmd.as_bytes()) {
+                Err(Fail::Syntax(e)) => assert_eq!(e.message, msg, "{cmd}"),
+                other => panic!("{cmd}: {other:?}"),
+            }
+        }
+    }
 }
