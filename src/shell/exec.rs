@@ -588,27 +588,40 @@ impl Job {
                 ));
             }
         }
+        if fields.is_empty() {
+            // No command: bash assigns first, then redirects (`A=f >$A`
+            // creates `f`), and keeps the assignments even if the
+            // redirection fails; in a pipeline stage they are the stage's own.
+            let saved = (!alone).then(|| self.vars.clone());
+            for (name, value) in assigns {
+                self.vars.set(name, value, false);
+            }
+            let redirected = self.redirect(cmd, &mut table);
+            if let Some(saved) = saved {
+                self.vars = saved;
+            }
+            if !cmd.redirs.is_empty() {
+                self.effects = true;
+            }
+            let status = match redirected? {
+                Ok(()) => 0,
+                Err(msg) => {
+                    self.deliver(&table, fresh, Vec::new(), msg, 1, k, group)?;
+                    return Ok(());
+                }
+            };
+            self.stages[k] = Some(status);
+            return Ok(());
+        }
         let redirected = self.redirect(cmd, &mut table)?;
         if !cmd.redirs.is_empty() {
             self.effects = true;
         }
         if let Err(msg) = redirected {
-            if fields.is_empty() && alone {
-                // bash assigns even when the redirection fails (`x=1 >/bad`).
-                for (name, value) in assigns {
-                    self.vars.set(name, value, false);
-                }
-            }
             self.deliver(&table, fresh, Vec::new(), msg, 1, k, group)?;
             return Ok(());
         }
         let Some(name) = fields.first() else {
-            if alone {
-                for (name, value) in assigns {
-                    self.vars.set(name, value, false);
-                }
-            }
-            self.stages[k] = Some(0);
             return Ok(());
         };
         if let Some(b) = builtin {

@@ -436,6 +436,14 @@ impl<'a> Parser<'a> {
                 b'`' => return Err(Fail::Unsupported("command substitution")),
                 b'*' | b'?' => return Err(Fail::Unsupported("glob")),
                 b'[' => {
+                    if plain
+                        && self.pos > start
+                        && is_name_start(self.src[start])
+                        && self.src[start..self.pos].iter().all(|&b| is_name_char(b))
+                    {
+                        // `name[`: bash reads an array subscript here.
+                        return Err(Fail::Unsupported("array subscript"));
+                    }
                     saw_bracket = true;
                     buf.push(c);
                     self.pos += 1;
@@ -583,6 +591,7 @@ impl<'a> Parser<'a> {
                 self.pos += 2;
             }
             Some(b'(') => return Err(Fail::Unsupported("command substitution")),
+            Some(b'[') => return Err(Fail::Unsupported("$[...] arithmetic")),
             Some(b'$' | b'#' | b'@' | b'*' | b'!' | b'-' | b'0'..=b'9') => {
                 return Err(Fail::Unsupported("special parameter"));
             }
@@ -657,6 +666,11 @@ impl<'a> Parser<'a> {
         {
             self.next()?;
             negate = true;
+            if !matches!(self.peek()?, Tok::Word(_) | Tok::IoNumber(_))
+                && !matches!(self.peek()?, Tok::Op(op) if op.is_redir())
+            {
+                return Err(Fail::Unsupported("`!' without a command"));
+            }
         }
         let mut stages = vec![self.simple()?];
         loop {
