@@ -692,6 +692,25 @@ impl Config {
             None if low.ungroup_tty => 1,
             None => ncpus,
         };
+        // Combinations GNU parallel refuses.
+        if low.fifo && low.cat {
+            return Err(CliError::Conflict("--fifo", "--cat"));
+        }
+        if low.retries.is_some() && low.round_robin {
+            return Err(CliError::Conflict("--retries", "--roundrobin"));
+        }
+        if low.pipepart && (low.max_lines.is_some() || low.max_replace_args.is_some()) {
+            return Err(CliError::Conflict("--pipepart", "-L/-l/-N"));
+        }
+        if low.group && low.ungroup {
+            return Err(CliError::Conflict("--group", "--ungroup"));
+        }
+        if low.group && low.line_buffer {
+            return Err(CliError::Conflict("--group", "--line-buffer"));
+        }
+        if low.ungroup && low.line_buffer {
+            return Err(CliError::Conflict("--ungroup", "--line-buffer"));
+        }
         // Grouping.
         let max_args = low
             .max_args
@@ -711,7 +730,7 @@ impl Config {
             number = max_replace;
         }
         let mut context = low.x_context || max_replace.is_some();
-        if (max_lines.is_some() || max_replace.is_some()) && !(low.xargs || low.m) {
+        if (low.big_l || max_replace.is_some()) && !(low.xargs || low.m) {
             context = true;
         }
         let unlimited = low.x_context || low.m || low.xargs;
@@ -905,7 +924,12 @@ impl Config {
 
     /// Parses `words` as the command template.
     pub fn template(&self, words: &[Vec<u8>]) -> Result<Template, CliError> {
+        self.template_for(words, false)
+    }
+
+    fn template_for(&self, words: &[Vec<u8>], for_tag: bool) -> Result<Template, CliError> {
         let options = TemplateOptions {
+            for_tag,
             quote_all: self.quote,
             context: self.context_replace,
             trim: self.trim,
@@ -952,6 +976,7 @@ impl Config {
             first.next_record()?;
         }
         let mut words = self.command_words();
+        let mut tag = self.tagstring.clone();
         if let Some(header) = &self.header {
             let mut names: Vec<Vec<u8>> = Vec::new();
             match header {
@@ -981,7 +1006,7 @@ impl Config {
                 }
             }
             for (i, name) in names.iter().enumerate() {
-                for w in words.iter_mut() {
+                for w in words.iter_mut().chain(tag.iter_mut()) {
                     *w = rename_header(w, name, i + 1);
                 }
             }
@@ -1010,7 +1035,17 @@ impl Config {
             }
             None => Box::new(combiner),
         };
-        Ok(JobIter::new(records, template, self.grouping.clone()))
+        let tag = match tag {
+            Some(t) => Some(
+                self.template_for(&[t], true)
+                    .map_err(|e| InputError::Read {
+                        what: "--tagstring".into(),
+                        source: std::io::Error::other(e.to_string()),
+                    })?,
+            ),
+            None => None,
+        };
+        Ok(JobIter::new(records, template, self.grouping.clone()).with_tag(tag))
     }
 }
 

@@ -67,6 +67,17 @@ pub enum CliError {
     /// A GNU parallel option parx does not implement.
     #[error("option '{0}' is not supported by parx yet (see docs/compat.md)")]
     Unsupported(String),
+    /// An option GNU parallel has retired.
+    #[error("option '{option}' has been retired by GNU parallel: {instead}")]
+    Retired {
+        /// The option.
+        option: String,
+        /// What to use instead.
+        instead: &'static str,
+    },
+    /// Options that cannot be combined.
+    #[error("{0} cannot be combined with {1}")]
+    Conflict(&'static str, &'static str),
     /// A bad replacement string or template.
     #[error(transparent)]
     Template(#[from] TemplateError),
@@ -185,10 +196,25 @@ fn print_jobs(config: &Config) -> i32 {
                 return report(&CliError::Input(e));
             }
         };
-        let cmd = job.command_line(dry_run_slot(config.jobs, job.seq));
+        let slot = dry_run_slot(config.jobs, job.seq);
+        let cmd = job.command_line(slot);
         line.clear();
         if config.dry_run {
-            line.extend_from_slice(&cmd);
+            match job.tag(slot) {
+                // Output lines are tagged, and the dry run's output is the
+                // command line.
+                Some(tag) => {
+                    for (i, part) in cmd.split(|&b| b == b'\n').enumerate() {
+                        if i > 0 {
+                            line.push(b'\n');
+                        }
+                        line.extend_from_slice(&tag);
+                        line.push(b'\t');
+                        line.extend_from_slice(part);
+                    }
+                }
+                None => line.extend_from_slice(&cmd),
+            }
         } else {
             let mut quoted = cmd;
             for _ in 0..config.shellquote {
@@ -201,6 +227,12 @@ fn print_jobs(config: &Config) -> i32 {
             let _ = std::io::stderr().write_all(&line);
         }
         if let Err(e) = out.write_all(&line) {
+            return write_failed(&e);
+        }
+        if config.dry_run
+            && config.print_stderr
+            && let Err(e) = out.flush()
+        {
             return write_failed(&e);
         }
     }

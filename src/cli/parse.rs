@@ -38,8 +38,15 @@ fn apply(
                 .and_then(|mut raw| raw.next_if(looks_numeric)),
         },
     };
-    if flag.category == super::flags::Category::Unsupported {
-        return Err(CliError::Unsupported(flag.display()));
+    match flag.category {
+        super::flags::Category::Unsupported => return Err(CliError::Unsupported(flag.display())),
+        super::flags::Category::Retired => {
+            return Err(CliError::Retired {
+                option: flag.display(),
+                instead: flag.doc,
+            });
+        }
+        _ => {}
     }
     (flag.update)(low, value).map_err(|why| CliError::BadValue { option: shown, why })
 }

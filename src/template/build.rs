@@ -48,6 +48,7 @@ type Records = Box<dyn Iterator<Item = Result<Vec<Vec<u8>>, InputError>>>;
 pub struct JobIter {
     records: Records,
     template: Arc<Template>,
+    tag: Option<Arc<Template>>,
     grouping: Grouping,
     unget: VecDeque<Vec<Vec<u8>>>,
     seq: u64,
@@ -63,6 +64,7 @@ impl JobIter {
         JobIter {
             records,
             template: Arc::new(template),
+            tag: None,
             grouping,
             unget: VecDeque::new(),
             seq: 0,
@@ -71,6 +73,12 @@ impl JobIter {
             exhausted: false,
             failed: false,
         }
+    }
+
+    /// Gives every job a `--tag`/`--tagstring` template.
+    pub fn with_tag(mut self, tag: Option<Template>) -> JobIter {
+        self.tag = tag.map(Arc::new);
+        self
     }
 
     /// An iterator that yields nothing.
@@ -183,6 +191,7 @@ impl JobIter {
                 seq,
                 args,
                 Arc::clone(&self.template),
+                self.tag.clone(),
                 self.grouping.noarg,
             )));
         }

@@ -67,6 +67,9 @@ pub struct TemplateOptions {
     pub parens: (String, String),
     /// Number of job slots (`-j`), for `{0%}`.
     pub slots: usize,
+    /// A `--tagstring` rather than the command: nothing appended, values
+    /// never quoted.
+    pub for_tag: bool,
 }
 
 /// One token of the command.
@@ -154,7 +157,7 @@ impl Template {
             .any(|p| matches!(p, Piece::Rpl(_)));
         let mut words: Vec<Vec<Piece>> = pieces_per_word;
         let mut starts_with_rpl = false;
-        if !has_rpl && !options.no_append {
+        if !has_rpl && !options.no_append && !options.for_tag {
             let whole = table.scan(b"{}").ok().and_then(|p| p.into_iter().next());
             let found = match whole {
                 Some(Piece::Rpl(f)) => f,
@@ -248,8 +251,8 @@ impl Template {
         Ok(Template {
             toks,
             rpls,
-            quote_args: !options.quote_all && !starts_with_rpl,
-            quote_all: options.quote_all,
+            quote_args: !options.quote_all && !starts_with_rpl && !options.for_tag,
+            quote_all: options.quote_all && !options.for_tag,
             context: options.context,
             trim: options.trim,
             slots: options.slots,

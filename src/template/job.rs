@@ -15,6 +15,8 @@ pub struct Job {
     /// read: for `--tag`, the joblog, `--results`.
     pub args: Vec<Vec<u8>>,
     template: Arc<Template>,
+    /// `--tag`/`--tagstring`.
+    tag: Option<Arc<Template>>,
     /// `-N0`: values are read but not put on the command line.
     noarg: bool,
 }
@@ -26,19 +28,35 @@ enum Item<'a> {
 }
 
 impl Job {
-    pub(crate) fn new(seq: u64, args: Vec<Vec<u8>>, template: Arc<Template>, noarg: bool) -> Job {
+    pub(crate) fn new(
+        seq: u64,
+        args: Vec<Vec<u8>>,
+        template: Arc<Template>,
+        tag: Option<Arc<Template>>,
+        noarg: bool,
+    ) -> Job {
         Job {
             seq,
             args,
             template,
+            tag,
             noarg,
         }
+    }
+
+    /// The `--tag`/`--tagstring` prefix of this job's output lines
+    /// (without the TAB that follows it), or `None` without tagging.
+    pub fn tag(&self, slot: usize) -> Option<Vec<u8>> {
+        self.tag.as_ref().map(|t| self.render(t, slot))
     }
 
     /// The command line exactly as GNU parallel would hand it to the shell
     /// (what `--dry-run` prints), with `{%}` = `slot` (1-based).
     pub fn command_line(&self, slot: usize) -> Vec<u8> {
-        let t = &*self.template;
+        self.render(&self.template, slot)
+    }
+
+    fn render(&self, t: &Template, slot: usize) -> Vec<u8> {
         let ctx = JobContext {
             seq: self.seq,
             slot,
