@@ -39,10 +39,10 @@ fn apply(
         },
     };
     match flag.category {
-        super::flags::Category::Unsupported => return Err(CliError::Unsupported(flag.display())),
+        super::flags::Category::Unsupported => return Err(CliError::Unsupported(shown)),
         super::flags::Category::Retired => {
             return Err(CliError::Retired {
-                option: flag.display(),
+                option: shown,
                 instead: flag.doc,
             });
         }
