@@ -163,10 +163,6 @@ fn unsupported_and_retired() {
         "'-U' has been retired by GNU parallel: Use --er",
     );
     fails_with(&["-g", "echo"], "retired");
-    fails_with(
-        &["--plus", "--dry-run", "echo", "{##}", ":::", "a"],
-        "'{##}' is not supported",
-    );
 }
 
 #[test]

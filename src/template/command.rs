@@ -287,6 +287,11 @@ impl Template {
         out.len()
     }
 
+    /// True if some replacement string needs the number of jobs in all.
+    pub(crate) fn needs_total(&self) -> bool {
+        self.rpls.iter().any(|r| r.op.needs_total())
+    }
+
     /// True if some replacement string skips jobs (`{uniq}`, `{choose_k}`).
     pub(crate) fn skip_rule(&self) -> Option<&Op> {
         self.rpls

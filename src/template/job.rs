@@ -19,6 +19,8 @@ pub struct Job {
     tag: Option<Arc<Template>>,
     /// `-N0`: values are read but not put on the command line.
     noarg: bool,
+    /// Number of jobs in all, when a replacement string needs it.
+    total: u64,
 }
 
 /// A piece of the command line before quoting groups are joined.
@@ -41,7 +43,12 @@ impl Job {
             template,
             tag,
             noarg,
+            total: 0,
         }
+    }
+
+    pub(crate) fn set_total(&mut self, total: u64) {
+        self.total = total;
     }
 
     /// The `--tag`/`--tagstring` prefix of this job's output lines
@@ -61,6 +68,7 @@ impl Job {
             seq: self.seq,
             slot,
             slots: t.slots,
+            total: self.total,
         };
         let empty: [Vec<u8>; 1] = [Vec::new()];
         let args: &[Vec<u8>] = if self.args.is_empty() {
