@@ -909,6 +909,9 @@ impl Config {
         // Check the template now, so mistakes show before anything runs.
         let template = config.template(&config.command_words())?;
         config.check_positions(&template)?;
+        if let Some(t) = &config.tagstring {
+            config.template_for(std::slice::from_ref(t), true)?;
+        }
         Ok(config)
     }
 
@@ -1011,19 +1014,16 @@ impl Config {
                 }
             }
         }
-        let template = self.template(&words).map_err(|e| InputError::Read {
-            what: "the command".into(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
+        let template = self
+            .template(&words)
+            .map_err(|e| InputError::Command(e.to_string()))?;
         let linked: Vec<bool> = self.sources.iter().map(|s| s.linked).collect();
         let combiner = Combiner::new(readers, &linked, self.link)?;
         let records: Box<dyn Iterator<Item = Result<Vec<Vec<u8>>, InputError>>> = match &self.colsep
         {
             Some(sep) => {
-                let splitter = ColumnSplitter::new(sep).map_err(|e| InputError::Read {
-                    what: "--colsep".into(),
-                    source: std::io::Error::other(e.to_string()),
-                })?;
+                let splitter =
+                    ColumnSplitter::new(sep).map_err(|e| InputError::Command(e.to_string()))?;
                 Box::new(combiner.map(move |r| {
                     r.map(|values| {
                         values
@@ -1038,10 +1038,7 @@ impl Config {
         let tag = match tag {
             Some(t) => Some(
                 self.template_for(&[t], true)
-                    .map_err(|e| InputError::Read {
-                        what: "--tagstring".into(),
-                        source: std::io::Error::other(e.to_string()),
-                    })?,
+                    .map_err(|e| InputError::Command(e.to_string()))?,
             ),
             None => None,
         };
