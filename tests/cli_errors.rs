@@ -178,6 +178,11 @@ fn conflicts() {
 }
 
 #[test]
+fn pipe_needs_a_command() {
+    fails_with(&["--pipe"], "need a command to pipe into");
+}
+
+#[test]
 fn too_long_command_line() {
     let long = "x".repeat(70_000);
     fails_with(

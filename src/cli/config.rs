@@ -571,6 +571,11 @@ impl Config {
         let ncpus = cpus();
         let s = |o: &Option<OsString>, name: &str| o.as_ref().map(|v| text(name, v)).transpose();
         let pipe_mode = low.pipe || low.pipepart || low.cat || low.fifo;
+        if pipe_mode && low.positional.is_empty() {
+            return Err(CliError::Other(
+                "--pipe/--pipepart need a command to pipe into (e.g. 'cat')".into(),
+            ));
+        }
         // Sources: -a files first, then ::: / :::: groups.
         let arg_sep = low
             .arg_sep
