@@ -81,6 +81,7 @@ fn dry_run_matches_gnu_parallel() {
             .arg(snippet)
             .env("PAR", &bin)
             .env("LC_ALL", "C")
+            .env_remove("PARALLEL")
             .current_dir(&dir)
             .stdin(Stdio::null())
             .output()

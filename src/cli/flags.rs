@@ -1111,8 +1111,8 @@ pub static FLAGS: &[Flag] = &[
         &["plain"],
         None,
         Switch,
-        Compat,
-        "No-op (parx reads no profile)",
+        Run,
+        "Ignore $PARALLEL and profile files",
         noop
     ),
     flag!(
@@ -1547,9 +1547,9 @@ pub static FLAGS: &[Flag] = &[
         &["profile"],
         Some('J'),
         Required("NAME"),
-        Unsupported,
-        "Profiles",
-        unsupported
+        Run,
+        "Read options from profile NAME (in $PARALLEL_HOME or ~/.parallel) instead of ~/.parallel/config",
+        noop
     ),
     flag!(
         &["record-env", "recordenv"],

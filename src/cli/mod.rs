@@ -17,6 +17,7 @@ mod flags;
 mod help;
 mod lowargs;
 mod parse;
+mod profile;
 
 pub use config::{
     Config, Halt, HaltOn, HaltThreshold, HaltWhen, Header, Joblog, OutputMode, PipeConfig, Timeout,
@@ -24,6 +25,7 @@ pub use config::{
 };
 pub use flags::{Category, FLAGS, Flag, Value};
 pub use lowargs::LowArgs;
+pub use profile::shell_words;
 
 use crate::input::InputError;
 use crate::template::{MAX_COMMAND_LINE, TemplateError};
@@ -108,7 +110,7 @@ impl CliError {
 
 /// Parses the arguments (without the program name) into a [`Config`].
 pub fn parse(args: Vec<OsString>) -> Result<Config, CliError> {
-    Config::from_low(parse::parse_low(args)?)
+    Config::from_low(parse::parse_all(args)?)
 }
 
 /// Runs the jobs. Placeholder until the engine is merged: the lead
@@ -122,7 +124,7 @@ pub fn run_jobs(config: &Config) -> i32 {
 /// Runs parx with the given arguments (without the program name) and
 /// returns the process exit status.
 pub fn main(args: Vec<OsString>) -> i32 {
-    let low = match parse::parse_low(args) {
+    let low = match parse::parse_all(args) {
         Ok(low) => low,
         Err(e) => return report(&e),
     };
