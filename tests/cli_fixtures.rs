@@ -3,6 +3,7 @@
 //! its stdout and exit status must equal what GNU parallel 20221122 gave
 //! (recorded in `fixtures/cli/expected.txt` by `fixtures/cli/generate.sh`).
 
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -73,31 +74,36 @@ fn dry_run_matches_gnu_parallel() {
         "cases.txt and expected.txt differ in length: rerun generate.sh"
     );
     let bin = assert_cmd::cargo::cargo_bin("parx");
-    let mut failures = Vec::new();
-    for ((name, snippet), want) in cases.iter().zip(&expected) {
+    for ((name, _), want) in cases.iter().zip(&expected) {
         assert_eq!(*name, want.name, "case order: rerun generate.sh");
-        let out = Command::new("bash")
-            .arg("-c")
-            .arg(snippet)
-            .env("PAR", &bin)
-            .env("LC_ALL", "C")
-            .env_remove("PARALLEL")
-            .current_dir(&dir)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run bash");
-        let code = out.status.code().unwrap_or(-1);
-        if out.stdout != want.stdout || code != want.code {
-            failures.push(format!(
-                "{name}: {snippet}\n  want exit {} stdout {:?}\n  got  exit {} stdout {:?}\n  stderr {:?}",
-                want.code,
-                String::from_utf8_lossy(&want.stdout),
-                code,
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr),
-            ));
-        }
     }
+    let failures: Vec<String> = cases
+        .par_iter()
+        .zip(expected.par_iter())
+        .filter_map(|((name, snippet), want)| {
+            let out = Command::new("bash")
+                .arg("-c")
+                .arg(snippet)
+                .env("PAR", &bin)
+                .env("LC_ALL", "C")
+                .env_remove("PARALLEL")
+                .current_dir(&dir)
+                .stdin(Stdio::null())
+                .output()
+                .expect("run bash");
+            let code = out.status.code().unwrap_or(-1);
+            (out.stdout != want.stdout || code != want.code).then(|| {
+                format!(
+                    "{name}: {snippet}\n  want exit {} stdout {:?}\n  got  exit {} stdout {:?}\n  stderr {:?}",
+                    want.code,
+                    String::from_utf8_lossy(&want.stdout),
+                    code,
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr),
+                )
+            })
+        })
+        .collect();
     assert!(
         failures.is_empty(),
         "{} of {} cases differ from GNU parallel:\n{}",
