@@ -118,6 +118,12 @@ proptest! {
     #[test]
     fn quoting_round_trips_through_bash(value in proptest::collection::vec(1u8..=255, 0..24)) {
         let quoted = parx::template::quote::quote(&value);
+        prop_assert_eq!(parx::template::quote::quote_len(&value), quoted.len());
         prop_assert_eq!(bash_unquote(&quoted), value);
+    }
+
+    #[test]
+    fn quote_len_matches(value in proptest::collection::vec(prop_oneof![Just(b'\''), Just(b'a'), Just(b' '), any::<u8>()], 0..12)) {
+        prop_assert_eq!(parx::template::quote::quote_len(&value), parx::template::quote::quote(&value).len());
     }
 }

@@ -4,7 +4,7 @@
 //! how many arguments fit on one line.
 
 use super::ops::{JobContext, Op};
-use super::quote::quote_into;
+use super::quote::{quote_into, quote_len};
 use super::rpl::{Found, Piece, RplError, Table};
 use crate::input::is_space;
 
@@ -279,8 +279,12 @@ impl Template {
     pub(crate) fn replace_len(&self, r: usize, arg: &[u8], ctx: &JobContext) -> usize {
         let rpl = &self.rpls[r];
         let trimmed = self.trim.apply(arg);
-        if matches!(rpl.op, Op::Whole) && !self.quote_args {
-            return trimmed.len();
+        if matches!(rpl.op, Op::Whole) {
+            return if self.quote_args {
+                quote_len(trimmed)
+            } else {
+                trimmed.len()
+            };
         }
         let mut out = Vec::new();
         self.replace_into(r, arg, ctx, &mut out);
