@@ -14,9 +14,11 @@
 pub mod cli;
 pub mod engine;
 pub mod input;
+pub mod joblog;
 pub mod output;
 pub mod pipemode;
 pub mod pool;
+pub mod progress;
 pub mod shell;
 pub mod sys;
 pub mod template;

@@ -18,6 +18,7 @@ mod help;
 mod lowargs;
 mod parse;
 mod profile;
+mod run;
 
 pub use config::{
     Config, Halt, HaltOn, HaltThreshold, HaltWhen, Header, Joblog, OutputMode, PipeConfig, Timeout,
@@ -116,14 +117,18 @@ pub fn parse(args: Vec<OsString>) -> Result<Config, CliError> {
 /// Runs the jobs. Placeholder until the engine is merged: the lead
 /// replaces the body with `crate::engine::run(config)`.
 pub fn run_jobs(config: &Config) -> i32 {
-    let _ = config;
-    eprintln!("parx: running jobs is not implemented yet (--dry-run works)");
-    EXIT_USAGE
+    run::run(config)
 }
 
 /// Runs parx with the given arguments (without the program name) and
 /// returns the process exit status.
 pub fn main(args: Vec<OsString>) -> i32 {
+    if args
+        .first()
+        .is_some_and(|a| a == crate::engine::sentinel::SENTINEL_ARG)
+    {
+        return crate::engine::sentinel::sentinel_main();
+    }
     let low = match parse::parse_all(args) {
         Ok(low) => low,
         Err(e) => return report(&e),

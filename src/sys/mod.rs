@@ -1,1 +1,24 @@
-//! Placeholder: safe wrappers over pipes, spawning, waiting, signals (in progress).
+//! Safe wrappers over the Unix process and pipe primitives. No policy.
+//!
+//! - [`pipe`]: `Pipe` — two owned, close-on-exec ends;
+//! - [`spawn`]: `Spawn` — start a program with an explicit fd map, process
+//!   group and clean signal state (`posix_spawn`);
+//! - [`child`]: `Child`, `Exit`, `ExitStatus` — pidfd-pollable children,
+//!   waited for exactly once, with CPU time and peak memory;
+//! - [`reap`]: subreaper and orphan reaping: no zombies, ever;
+//! - [`signal`]: signals to job process groups, and signals to parx as a
+//!   readable fd;
+//! - [`trace`]: the `--trace` event stream.
+//!
+//! This is the only module with `unsafe` code.
+
+pub mod child;
+pub mod pipe;
+pub mod reap;
+pub mod signal;
+pub mod spawn;
+pub mod trace;
+
+pub use child::{Child, Exit, ExitStatus, ResourceUsage};
+pub use pipe::Pipe;
+pub use spawn::{Spawn, SpawnError};
