@@ -163,14 +163,9 @@ pub fn outside_words(args: &[OsString]) -> Result<(Vec<OsString>, Vec<OsString>)
             } else {
                 dirs.iter().map(|d| d.join(name)).find(|p| p.is_file())
             };
-            match found {
-                Some(p) => profile_words.extend(read_profile(&p)?),
-                None => {
-                    return Err(CliError::Other(format!(
-                        "profile '{}' not found (looked for it in $PARALLEL_HOME and ~/.parallel)",
-                        name.to_string_lossy()
-                    )));
-                }
+            // GNU parallel silently skips a profile it cannot find.
+            if let Some(p) = found {
+                profile_words.extend(read_profile(&p)?);
             }
         }
     }
