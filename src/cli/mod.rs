@@ -4,10 +4,11 @@
 //! (`flags.rs`, one definition per option, from which the parser and
 //! `--help` are derived), reading argv the way GNU parallel's
 //! `Getopt::Long` does (`parse.rs` → [`LowArgs`], what was typed), and
-//! interpreting it (`config.rs` → [`Config`], what to do). It also runs
-//! the modes that need no engine: `--help`, `--version`, `--dry-run`,
-//! `--shellquote`. It does not run jobs: that is [`run_jobs`]'s caller's
-//! business (the engine).
+//! interpreting it (`config.rs` → [`Config`], what to do), with options
+//! from profile files and `$PARALLEL` first (`profile.rs`). It runs the
+//! modes that need no engine itself: `--help`, `--version`, `--dry-run`,
+//! `--shellquote`; everything else goes to the engine through `run.rs`
+//! ([`run_jobs`]).
 //!
 //! Exit codes: 0 success; 255 for a bad command line or input that cannot
 //! be read (one line `parx: ...` on stderr), as GNU parallel.
@@ -114,8 +115,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Config, CliError> {
     Config::from_low(parse::parse_all(args)?)
 }
 
-/// Runs the jobs. Placeholder until the engine is merged: the lead
-/// replaces the body with `crate::engine::run(config)`.
+/// Runs the jobs through the engine and returns the exit status.
 pub fn run_jobs(config: &Config) -> i32 {
     run::run(config)
 }
