@@ -30,7 +30,14 @@ struct Observed {
     files: BTreeMap<String, String>,
 }
 
+/// Writing a file while another thread spawns a process lets that child
+/// hold the file open for writing until it execs, and exec'ing the file
+/// then fails with ETXTBSY. Directories are set up under the write lock,
+/// processes run under the read lock.
+static SPAWN_LOCK: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
 fn setup(dir: &Path) {
+    let _guard = SPAWN_LOCK.write().unwrap_or_else(|e| e.into_inner());
     fs::write(dir.join("a.txt"), "hello world\nfoo bar\n").unwrap();
     fs::write(dir.join("b.txt"), "line1\nline2\nline3\n").unwrap();
     fs::create_dir(dir.join("sub")).unwrap();
@@ -70,6 +77,7 @@ fn normalise(s: &[u8], dir: &Path) -> String {
 fn via_bash(cmd: &str) -> Observed {
     let dir = tempfile::tempdir().unwrap();
     setup(dir.path());
+    let guard = SPAWN_LOCK.read().unwrap_or_else(|e| e.into_inner());
     let out = Command::new("bash")
         .arg("-c")
         .arg(cmd)
@@ -77,6 +85,7 @@ fn via_bash(cmd: &str) -> Observed {
         .stdin(Stdio::null())
         .output()
         .unwrap();
+    drop(guard);
     let mut files = BTreeMap::new();
     snapshot(dir.path(), dir.path(), &mut files);
     Observed {
@@ -106,7 +115,9 @@ fn via_parx(cmd: &str) -> (Observed, Option<&'static str>) {
         shell: Some("bash".into()),
         ..Context::default()
     };
+    let guard = SPAWN_LOCK.read().unwrap_or_else(|e| e.into_inner());
     let status = shell::run(cmd.as_bytes(), ctx).unwrap();
+    drop(guard);
     let mut files = BTreeMap::new();
     snapshot(dir.path(), dir.path(), &mut files);
     (
@@ -132,11 +143,28 @@ fn cases() -> Vec<String> {
 fn curated_cases_agree_with_bash() {
     let cases = cases();
     assert!(cases.len() >= 300, "only {} cases", cases.len());
+    // Two workers (the machine has two cores); each case is independent.
+    let results: Vec<(String, Observed, Observed, Option<&'static str>)> =
+        std::thread::scope(|s| {
+            let (left, right) = cases.split_at(cases.len() / 2);
+            let run = |part: &[String]| {
+                part.iter()
+                    .map(|cmd| {
+                        let expected = via_bash(cmd);
+                        let (got, fallback) = via_parx(cmd);
+                        (cmd.clone(), expected, got, fallback)
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let a = s.spawn(move || run(left));
+            let mut out = run(right);
+            let mut first = a.join().unwrap();
+            first.append(&mut out);
+            first
+        });
     let mut failures = Vec::new();
     let mut fallbacks: BTreeMap<&'static str, usize> = BTreeMap::new();
-    for cmd in &cases {
-        let expected = via_bash(cmd);
-        let (got, fallback) = via_parx(cmd);
+    for (cmd, expected, got, fallback) in results {
         if let Some(why) = fallback {
             *fallbacks.entry(why).or_default() += 1;
         }
