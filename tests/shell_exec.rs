@@ -297,3 +297,31 @@ fn execution_is_send() {
     is_send::<Execution>();
     let _ = AsFd::as_fd(&parx::sys::spawn::dev_null().unwrap());
 }
+
+#[test]
+fn echo_into_fresh_output_pipes_starts_no_process() {
+    let (mut ctx, out, err) = ctx_with_pipes();
+    ctx.fresh_output_pipes = true;
+    let status = shell::run(b"echo a; cd /nonexistent; echo b >&2; echo c", ctx).unwrap();
+    assert_eq!(status.code, 0);
+    assert!(status.exits.is_empty(), "{:?}", status.exits);
+    assert_eq!(read_all(out), "a\nc\n");
+    assert_eq!(
+        read_all(err),
+        "bash: line 1: cd: /nonexistent: No such file or directory\nb\n"
+    );
+}
+
+#[test]
+fn fresh_output_pipes_stop_being_written_directly_once_a_child_holds_them() {
+    let (mut ctx, out, _err) = ctx_with_pipes();
+    ctx.fresh_output_pipes = true;
+    let reader = std::thread::spawn(move || read_all(out));
+    let big = "y".repeat(100_000);
+    let cmd = format!("echo a; sh -c 'echo b'; echo c; echo {big}");
+    let status = shell::run(cmd.as_bytes(), ctx).unwrap();
+    assert_eq!(status.code, 0);
+    // sh, then a writer for `c`, then a writer for the big line.
+    assert_eq!(status.exits.len(), 3);
+    assert_eq!(reader.join().unwrap(), format!("a\nb\nc\n{big}\n"));
+}

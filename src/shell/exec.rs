@@ -61,6 +61,11 @@ pub struct Context {
     /// `$PARALLEL_SHELL`, else `/bin/bash`. Messages parx prints itself are
     /// prefixed with this name, as that shell's would be.
     pub shell: Option<OsString>,
+    /// stdout and stderr are pipes the caller made for this job alone and
+    /// drains itself (the engine's capture pipes): while no process holds
+    /// them, builtin output (`echo`) that fits in the pipe is written from
+    /// parx directly, so `echo {}` jobs start no process at all.
+    pub fresh_output_pipes: bool,
 }
 
 /// How one process of the job ended.
@@ -126,6 +131,10 @@ struct Job {
     pgroup: ProcessGroup,
     pipefail: bool,
     shell: OsString,
+    /// Bytes that can still be written to the job's fd 1 / 2 without
+    /// blocking (see [`Context::fresh_output_pipes`]); `None` once a child
+    /// holds it.
+    room: [std::cell::Cell<Option<usize>>; 3],
     /// `$SHLVL` children see (bash increments it, except for the command
     /// it `exec`s at the end).
     shlvl: i64,
@@ -164,6 +173,14 @@ impl Execution {
             Some(std(ctx.stdout, 1)?),
             Some(std(ctx.stderr, 2)?),
         ];
+        let room: [std::cell::Cell<Option<usize>>; 3] = Default::default();
+        if ctx.fresh_output_pipes {
+            for n in [1, 2] {
+                if let Some(fd) = &fds[n] {
+                    room[n].set(rustix::pipe::fcntl_getpipe_size(&**fd).ok());
+                }
+            }
+        }
         let cwd_set = ctx.cwd.is_some();
         let pwd = match ctx.cwd {
             Some(dir) if dir.is_absolute() => dir,
@@ -199,6 +216,7 @@ impl Execution {
                 pgroup: ctx.process_group,
                 pipefail: ctx.pipefail,
                 shell,
+                room,
                 shlvl,
                 status: 0,
                 pos: Pos::default(),
@@ -455,6 +473,7 @@ impl Job {
         for (n, fd) in self.fds.iter().enumerate() {
             if let Some(fd) = fd {
                 sp.fd(n as i32, own(fd)?);
+                self.room_gone(n);
             }
         }
         if self.effects || self.cwd_set {
@@ -536,6 +555,39 @@ impl Job {
             }
         }
         Ok(())
+    }
+
+    /// A child is about to get the fds of `table`: the job's own output
+    /// pipes among them no longer have known free room.
+    fn held(&self, table: &[(i32, Arc<OwnedFd>)]) {
+        for n in [1, 2] {
+            if let Some(own) = &self.fds[n]
+                && table.iter().any(|(_, fd)| Arc::ptr_eq(fd, own))
+            {
+                self.room_gone(n);
+            }
+        }
+    }
+
+    fn room_gone(&self, n: usize) {
+        self.room[n].set(None);
+    }
+
+    /// Whether `len` bytes can go into `fd` now without blocking (it is one
+    /// of the job's fresh output pipes with that much room left); if so the
+    /// room is taken.
+    fn take_room(&self, fd: &Arc<OwnedFd>, len: usize) -> bool {
+        for n in [1, 2] {
+            if let Some(own) = &self.fds[n]
+                && Arc::ptr_eq(own, fd)
+                && let Some(room) = self.room[n].get()
+                && room >= len
+            {
+                self.room[n].set(Some(room - len));
+                return true;
+            }
+        }
+        false
     }
 
     fn fd(&self, n: usize) -> io::Result<Arc<OwnedFd>> {
@@ -687,6 +739,7 @@ impl Job {
             for (n, fd) in &table {
                 sp.fd(*n, own(fd)?);
             }
+            job.held(&table);
             for (key, v) in job.vars.env_changes() {
                 match v {
                     Some(v) => sp.env(key, expand::os(v)),
@@ -961,7 +1014,7 @@ impl Job {
                 continue;
             };
             let is_fresh = fresh.is_some_and(|f| Arc::ptr_eq(f, fd)) && bytes.len() <= 4096;
-            if is_fresh || never_blocks(fd) {
+            if is_fresh || self.take_room(fd, bytes.len()) || never_blocks(fd) {
                 self.effects = true;
                 let _ = write_all(fd, &bytes);
                 continue;
@@ -983,6 +1036,7 @@ impl Job {
             if let Some((_, e)) = table.iter().find(|(m, _)| *m == 2) {
                 sp.fd(2, own(e)?);
             }
+            self.held(table);
             self.set_group(&mut sp, *group);
             match sp.spawn() {
                 Ok(child) => {
