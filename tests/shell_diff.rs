@@ -254,6 +254,9 @@ mod generated {
             Just("A=new"),
             Just("B='p q' printenv B"),
             Just("exit 4"),
+            Just("printf '%s|%3d|'"),
+            Just("test -n"),
+            Just("[ -f a.txt ] && [ x ="),
         ]
     }
 

@@ -1,5 +1,6 @@
 //! The builtins parx runs in-process: `:`, `true`, `false`, `cd`,
-//! `export`, `exit`, and `echo` (whose bytes parx computes itself).
+//! `export`, `exit`, and `echo`, `printf`, `test`/`[` (whose output and
+//! status parx computes itself, for the forms bash defines without error).
 //!
 //! A builtin never writes to an fd directly: it returns its status and the
 //! bytes for stdout and stderr, and the executor delivers them (in-process
@@ -24,7 +25,6 @@ pub(crate) struct Outcome {
 pub(crate) fn is_unimplemented_builtin(name: &[u8]) -> bool {
     const NAMES: &[&[u8]] = &[
         b".",
-        b"[",
         b"alias",
         b"bg",
         b"bind",
@@ -55,7 +55,6 @@ pub(crate) fn is_unimplemented_builtin(name: &[u8]) -> bool {
         b"logout",
         b"mapfile",
         b"popd",
-        b"printf",
         b"pushd",
         b"pwd",
         b"read",
@@ -67,7 +66,6 @@ pub(crate) fn is_unimplemented_builtin(name: &[u8]) -> bool {
         b"shopt",
         b"source",
         b"suspend",
-        b"test",
         b"times",
         b"trap",
         b"type",
@@ -90,6 +88,9 @@ pub(crate) enum Builtin {
     Export,
     Exit,
     Echo,
+    Printf,
+    Test,
+    Bracket,
 }
 
 impl Builtin {
@@ -101,6 +102,9 @@ impl Builtin {
             b"export" => Builtin::Export,
             b"exit" => Builtin::Exit,
             b"echo" => Builtin::Echo,
+            b"printf" => Builtin::Printf,
+            b"test" => Builtin::Test,
+            b"[" => Builtin::Bracket,
             _ => return None,
         })
     }
@@ -113,6 +117,8 @@ pub(crate) struct State<'a> {
     pub vars: &'a mut Vars,
     /// Status of the previous command, for `exit` with no argument.
     pub last_status: i32,
+    /// Relative paths are relative to `pwd` (else to parx's directory).
+    pub pwd_is_set: bool,
 }
 
 /// Runs `builtin` with `args` (after the name). `Err` means bash must run
@@ -128,6 +134,20 @@ pub(crate) fn run(
         Builtin::True => {}
         Builtin::False => out.status = 1,
         Builtin::Echo => echo(args, &mut out)?,
+        Builtin::Printf => out.stdout = crate::shell::printf::printf(args)?,
+        Builtin::Test | Builtin::Bracket => {
+            let args = if builtin == Builtin::Bracket {
+                match args.split_last() {
+                    Some((last, rest)) if last.as_slice() == b"]" => rest,
+                    _ => return Err("[ without ]"),
+                }
+            } else {
+                args
+            };
+            let relative = state.pwd_is_set;
+            let ok = crate::shell::test_builtin::eval(args, state.pwd, relative)?;
+            out.status = i32::from(!ok);
+        }
         Builtin::Exit => {
             let code = match args {
                 [] => state.last_status,

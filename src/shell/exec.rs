@@ -461,6 +461,12 @@ impl Job {
                 if self.status != 0 {
                     t.extend_from_slice(format!("(exit {}); ", self.status).as_bytes());
                 }
+                // Keep bash's line numbers: the rest starts on its own line.
+                let before = script.text.get(..start).unwrap_or(b"");
+                t.extend(std::iter::repeat_n(
+                    b'\n',
+                    memchr::memchr_iter(b'\n', before).count(),
+                ));
                 t.extend_from_slice(script.text.get(start..).unwrap_or(b""));
                 t
             }
@@ -687,6 +693,7 @@ impl Job {
                     pwd: &mut self.pwd,
                     vars: &mut self.vars,
                     last_status: self.status,
+                    pwd_is_set: self.cwd_set,
                 };
                 builtin::run(b, &fields[1..], &mut st, &shell)
             } else {
@@ -696,6 +703,7 @@ impl Job {
                     pwd: &mut pwd,
                     vars: &mut vars,
                     last_status: self.status,
+                    pwd_is_set: self.cwd_set,
                 };
                 builtin::run(b, &fields[1..], &mut st, &shell)
             }
