@@ -13,6 +13,31 @@
 //! it; the pipe ends parx keeps for the next stage are dropped as soon as
 //! that stage is spawned, and the job's own fds when the job is done, so
 //! every reader sees EOF exactly when the last writer exits.
+//!
+//! How an event loop drives a job:
+//!
+//! ```no_run
+//! use parx::shell::{Context, Execution, ProcessGroup, Script, Step};
+//! # fn main() -> std::io::Result<()> {
+//! let ctx = Context {
+//!     process_group: ProcessGroup::New,
+//!     env: vec![("PARALLEL_SEQ".into(), "1".into())],
+//!     ..Context::default() // stdin/stdout/stderr: the job's pipes
+//! };
+//! let mut ex = Execution::new(Script::new(b"echo a | tr a-z A-Z && echo done"), ctx)?;
+//! let mut step = ex.start()?;
+//! while let Step::Running = step {
+//!     // Register each new child's pidfd (ex.children()) with epoll; when
+//!     // one is readable:
+//!     let pid = ex.children().next().map(|c| c.pid()).unwrap_or(0);
+//!     step = ex.child_exited(pid)?;
+//! }
+//! if let Step::Done(status) = step {
+//!     println!("exit {} pipestatus {:?}", status.code, status.pipestatus);
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 use std::ffi::OsString;
 use std::io;
@@ -149,9 +174,14 @@ struct Job {
     effects: bool,
     exit: Option<i32>,
     fallback: Option<&'static str>,
+    started: bool,
     done: bool,
     /// Line of the command being started, for messages.
     line: u32,
+}
+
+fn finished() -> io::Error {
+    io::Error::other("job already finished")
 }
 
 fn own(fd: &Arc<OwnedFd>) -> io::Result<OwnedFd> {
@@ -227,6 +257,7 @@ impl Execution {
                 effects: false,
                 exit: None,
                 fallback: None,
+                started: false,
                 done: false,
                 line: 1,
             },
@@ -235,7 +266,12 @@ impl Execution {
 
     /// Starts the job: runs what it can in-process and spawns the first
     /// processes.
+    /// Call once; a second call is an error.
     pub fn start(&mut self) -> io::Result<Step> {
+        if self.job.started {
+            return Err(io::Error::other("job already started"));
+        }
+        self.job.started = true;
         if let Body::Fallback(reason) = &self.script.body {
             let reason = *reason;
             self.job.run_in_shell(&self.script, None, reason)?;
@@ -252,7 +288,8 @@ impl Execution {
     }
 
     /// Call when child `pid`'s pidfd is readable: reaps it and advances.
-    /// A pid that has not exited yet (or is unknown) changes nothing.
+    /// A pid that has not exited yet (or is unknown) changes nothing. After
+    /// [`Step::Done`] this is an error.
     pub fn child_exited(&mut self, pid: i32) -> io::Result<Step> {
         let Some(i) = self.job.live.iter().position(|l| l.child.pid() == pid) else {
             return self.job.current_step();
@@ -288,7 +325,10 @@ impl Execution {
 
 impl Job {
     fn current_step(&mut self) -> io::Result<Step> {
-        if self.done || !self.live.is_empty() {
+        if self.done {
+            return Err(finished());
+        }
+        if !self.live.is_empty() {
             return Ok(Step::Running);
         }
         Ok(self.done_step())
@@ -342,7 +382,7 @@ impl Job {
             return Ok(Step::Running);
         }
         if self.done {
-            return Ok(Step::Running);
+            return Err(finished());
         }
         self.complete_pipeline();
         if self.exit.is_some() || self.fallback.is_some() {
