@@ -325,3 +325,40 @@ fn fresh_output_pipes_stop_being_written_directly_once_a_child_holds_them() {
     assert_eq!(status.exits.len(), 3);
     assert_eq!(reader.join().unwrap(), format!("a\nb\nc\n{big}\n"));
 }
+
+#[test]
+fn job_stdin_reaches_the_first_stage_only() {
+    let (mut ctx, out, _err) = ctx_with_pipes();
+    let (in_r, in_w) = Pipe::new().unwrap().into_ends();
+    ctx.stdin = Some(in_r);
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let mut f = std::fs::File::from(in_w);
+        f.write_all(b"abc\ndef\n").unwrap();
+    });
+    let status = shell::run(b"cat | tr a-z A-Z; cat", ctx).unwrap();
+    writer.join().unwrap();
+    assert_eq!(status.code, 0);
+    assert_eq!(read_all(out), "ABC\nDEF\n");
+}
+
+#[test]
+fn dropping_a_running_execution_ends_its_processes() {
+    let (mut ctx, out, _err) = ctx_with_pipes();
+    ctx.process_group = ProcessGroup::New;
+    let mut ex = Execution::new(Script::new(b"sleep 30 | sleep 30"), ctx).unwrap();
+    assert!(matches!(ex.start().unwrap(), Step::Running));
+    assert_eq!(ex.children().count(), 2);
+    drop(ex);
+    // Both sleeps are gone, so nothing holds the stdout pipe any more.
+    assert_eq!(read_all(out), "");
+}
+
+#[test]
+fn calling_after_done_is_an_error() {
+    let (ctx, _out, _err) = ctx_with_pipes();
+    let mut ex = Execution::new(Script::new(b"true"), ctx).unwrap();
+    assert!(matches!(ex.start().unwrap(), Step::Done(_)));
+    assert!(ex.child_exited(1).is_err());
+    assert!(ex.start().is_err());
+}
