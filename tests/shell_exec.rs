@@ -362,3 +362,24 @@ fn calling_after_done_is_an_error() {
     assert!(ex.child_exited(1).is_err());
     assert!(ex.start().is_err());
 }
+
+#[test]
+fn a_pipeline_that_needs_bash_is_decided_before_any_stage_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut ctx, out, _err) = ctx_with_pipes();
+    ctx.cwd = Some(dir.path().to_path_buf());
+    // If `date >> log` ran natively and then the pipeline were handed to
+    // bash, log would get two lines.
+    let status = shell::run(
+        b"touch x; G='*'; date >> log | echo $G >/dev/null; echo ok",
+        ctx,
+    )
+    .unwrap();
+    assert_eq!(
+        status.fallback,
+        Some("glob characters in an unquoted expansion")
+    );
+    assert_eq!(read_all(out), "ok\n");
+    let log = std::fs::read_to_string(dir.path().join("log")).unwrap();
+    assert_eq!(log.lines().count(), 1);
+}

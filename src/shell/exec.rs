@@ -180,6 +180,10 @@ struct Job {
     line: u32,
 }
 
+/// The most output a builtin may produce (Linux's default
+/// `pipe-max-size`): more is left to bash.
+const MAX_BUILTIN_OUTPUT: usize = 1 << 20;
+
 fn finished() -> io::Error {
     io::Error::other("job already finished")
 }
@@ -571,6 +575,14 @@ impl Job {
     /// Starts every stage of `pipeline` (builtins run here and now).
     fn launch(&mut self, pipeline: &Pipeline, last: bool) -> Result<(), Launch> {
         let n = pipeline.stages.len();
+        if n > 1 {
+            // Find out whether bash must run this pipeline before any of
+            // its stages starts: a stage killed half-way could have done
+            // something that running the pipeline again would repeat.
+            for cmd in &pipeline.stages {
+                self.validate(cmd)?;
+            }
+        }
         self.stages.clear();
         self.stages.resize(n, None);
         self.negate = pipeline.negate;
@@ -634,6 +646,51 @@ impl Job {
             }
         }
         false
+    }
+
+    /// Everything in `cmd` that could make it need bash, without side
+    /// effects: expansions, and builtins run on a scratch copy of the state.
+    fn validate(&self, cmd: &Simple) -> Result<(), NeedsShell> {
+        let mut fields = Vec::new();
+        for w in &cmd.words {
+            expand::expand_fields(w, &self.vars, self.status, &mut fields)?;
+        }
+        for r in &cmd.redirs {
+            if let RedirOp::Read(w)
+            | RedirOp::Write(w)
+            | RedirOp::Append(w)
+            | RedirOp::ReadWrite(w)
+            | RedirOp::WriteBoth(w)
+            | RedirOp::AppendBoth(w) = &r.op
+            {
+                expand::expand_fields(w, &self.vars, self.status, &mut Vec::new())?;
+            }
+        }
+        let Some(name) = fields.first() else {
+            return Ok(());
+        };
+        if builtin::is_unimplemented_builtin(name) {
+            return Err(NeedsShell("a bash builtin parx does not implement"));
+        }
+        if let Some(b) = Builtin::lookup(name) {
+            if b == Builtin::Export && cmd.words.iter().skip(1).any(|w| w.has_unquoted_expansion())
+            {
+                return Err(NeedsShell("export of an unquoted expansion"));
+            }
+            let mut pwd = self.pwd.clone();
+            let mut vars = self.vars.clone();
+            let mut st = builtin::State {
+                pwd: &mut pwd,
+                vars: &mut vars,
+                last_status: self.status,
+                pwd_is_set: self.cwd_set,
+            };
+            let out = builtin::run(b, &fields[1..], &mut st, b"").map_err(NeedsShell)?;
+            if out.stdout.len().max(out.stderr.len()) > MAX_BUILTIN_OUTPUT {
+                return Err(NeedsShell("builtin output larger than a pipe"));
+            }
+        }
+        Ok(())
     }
 
     fn fd(&self, n: usize) -> io::Result<Arc<OwnedFd>> {
@@ -1070,7 +1127,7 @@ impl Job {
             // The bytes go into a fresh pipe big enough to hold them all
             // (so this write cannot block) and `cat` copies them over.
             let pipe = Pipe::with_capacity(bytes.len())?;
-            if pipe.capacity()? < bytes.len() {
+            if bytes.len() > MAX_BUILTIN_OUTPUT || pipe.capacity()? < bytes.len() {
                 return Err(NeedsShell("builtin output larger than a pipe").into());
             }
             let (r, w) = pipe.into_ends();
