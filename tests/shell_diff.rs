@@ -3,9 +3,10 @@
 //! same files, and everything observable must agree: stdout, stderr, exit
 //! status, and the files left in the directory (names and contents).
 //!
-//! Normalisation (the only one): the temporary directory's path is
-//! replaced by `$DIR` in outputs, since the two runs use different
-//! directories. parx prefixes its own messages with the fallback shell's
+//! Normalisation: the temporary directory's path is replaced by `$DIR` in
+//! outputs, since the two runs use different directories, and the pid in
+//! bash's report of a command killed by a signal
+//! (`bash: line 1:  1234 Killed   cmd`) by `PID`. parx prefixes its own messages with the fallback shell's
 //! name (`bash` here) and, like bash with a non-terminal stdin, prints no
 //! `line N:`, so messages are compared byte for byte.
 //!
@@ -71,7 +72,10 @@ fn snapshot(dir: &Path, base: &Path, out: &mut BTreeMap<String, String>) {
 }
 
 fn normalise(s: &[u8], dir: &Path) -> String {
-    String::from_utf8_lossy(s).replace(&*dir.to_string_lossy(), "$DIR")
+    static PID: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let pid = PID.get_or_init(|| regex::Regex::new(r"(: line [0-9]+: ) *[0-9]+ ").unwrap());
+    let s = String::from_utf8_lossy(s).replace(&*dir.to_string_lossy(), "$DIR");
+    pid.replace_all(&s, "${1}PID ").into_owned()
 }
 
 fn via_bash(cmd: &str) -> Observed {

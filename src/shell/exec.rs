@@ -178,6 +178,25 @@ struct Job {
     done: bool,
     /// Line of the command being started, for messages.
     line: u32,
+    /// The running pipeline, for bash's report of a command killed by a
+    /// signal: whether bash would have exec'd it (no report then), its
+    /// source range and line if it is a single command.
+    cur: Current,
+    /// The last stage of the running pipeline was killed by a signal.
+    killed: Option<Killed>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Current {
+    exec_last: bool,
+    single: Option<((usize, usize), u32)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Killed {
+    pid: i32,
+    signal: i32,
+    core: bool,
 }
 
 /// The most output a builtin may produce (Linux's default
@@ -264,6 +283,8 @@ impl Execution {
                 started: false,
                 done: false,
                 line: 1,
+                cur: Current::default(),
+                killed: None,
             },
         })
     }
@@ -361,6 +382,19 @@ impl Job {
 
     fn reaped(&mut self, pid: i32, stage: usize, status: Option<i32>, exit: Exit) {
         self.exits.push(StageExit { pid, exit });
+        if status.is_none()
+            && stage + 1 == self.stages.len()
+            && let crate::sys::ExitStatus::Signaled {
+                signal,
+                core_dumped,
+            } = exit.status
+        {
+            self.killed = Some(Killed {
+                pid,
+                signal,
+                core: core_dumped,
+            });
+        }
         let code = status.unwrap_or_else(|| exit.status.shell_code());
         if let Some(s) = self.stages.get_mut(stage) {
             *s = Some(code);
@@ -387,6 +421,12 @@ impl Job {
         }
         if self.done {
             return Err(finished());
+        }
+        if let Some(k) = self.killed.take()
+            && self.fallback.is_none()
+            && self.report_killed(script, k)?
+        {
+            return Ok(Step::Running);
         }
         self.complete_pipeline();
         if self.exit.is_some() || self.fallback.is_some() {
@@ -474,6 +514,66 @@ impl Job {
             if self.exit.is_some() || !self.next_pos(script) {
                 return Ok(self.done_step());
             }
+        }
+    }
+
+    /// bash reports a foreground command killed by a signal (other than
+    /// SIGINT and SIGPIPE) unless it exec'd it: `Terminated` for SIGTERM,
+    /// else `line N:  PID Killed                  cmd` for a single command
+    /// (a pipeline's multi-line report is not reproduced). Returns whether
+    /// a writer process was started for it.
+    fn report_killed(&mut self, script: &Script, k: Killed) -> io::Result<bool> {
+        if self.cur.exec_last || k.signal == libc::SIGINT || k.signal == libc::SIGPIPE {
+            return Ok(false);
+        }
+        let msg = if k.signal == libc::SIGTERM && !k.core {
+            b"Terminated\n".to_vec()
+        } else {
+            let Some(((a, b), line)) = self.cur.single else {
+                return Ok(false);
+            };
+            let Some(text) = script
+                .text
+                .get(a..b)
+                .and_then(crate::shell::parse::render_simple)
+            else {
+                return Ok(false);
+            };
+            let mut name = signal_name(k.signal);
+            if k.core {
+                name.push_str(" (core dumped)");
+            }
+            let mut m = self.shell_name().to_vec();
+            m.extend_from_slice(format!(": line {line}: {:>5} {name:<24}", k.pid).as_bytes());
+            m.extend_from_slice(&text);
+            m.push(b'\n');
+            m
+        };
+        let Some(fd) = self.fds[2].clone() else {
+            return Ok(false);
+        };
+        if self.take_room(&fd, msg.len()) || never_blocks(&fd) {
+            let _ = write_all(&fd, &msg);
+            return Ok(false);
+        }
+        let pipe = Pipe::with_capacity(msg.len())?;
+        let (r, w) = pipe.into_ends();
+        write_all(&w, &msg)?;
+        drop(w);
+        let mut sp = Spawn::new("/bin/cat");
+        sp.arg0("cat").fd(0, r).fd(1, own(&fd)?).fd(2, own(&fd)?);
+        self.held(&[(2, fd)]);
+        self.set_group(&mut sp, None);
+        match sp.spawn() {
+            Ok(child) => {
+                self.live.push(Live {
+                    child,
+                    stage: usize::MAX,
+                    status: Some(0),
+                });
+                Ok(true)
+            }
+            Err(e) => Err(io::Error::other(e.to_string())),
         }
     }
 
@@ -586,6 +686,14 @@ impl Job {
         self.stages.clear();
         self.stages.resize(n, None);
         self.negate = pipeline.negate;
+        self.killed = None;
+        self.cur = Current {
+            exec_last: last && n == 1 && !pipeline.negate,
+            single: match pipeline.stages.as_slice() {
+                [one] => Some((one.span, one.line)),
+                _ => None,
+            },
+        };
         let mut group: Option<i32> = match self.pgroup {
             ProcessGroup::Join(g) => Some(g),
             _ => None,
@@ -1172,6 +1280,35 @@ fn write_all(fd: impl AsFd, mut bytes: &[u8]) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The C library's description of a signal, as bash prints it.
+fn signal_name(signal: i32) -> String {
+    let name = match signal {
+        libc::SIGHUP => "Hangup",
+        libc::SIGQUIT => "Quit",
+        libc::SIGILL => "Illegal instruction",
+        libc::SIGTRAP => "Trace/breakpoint trap",
+        libc::SIGABRT => "Aborted",
+        libc::SIGBUS => "Bus error",
+        libc::SIGFPE => "Floating point exception",
+        libc::SIGKILL => "Killed",
+        libc::SIGUSR1 => "User defined signal 1",
+        libc::SIGSEGV => "Segmentation fault",
+        libc::SIGUSR2 => "User defined signal 2",
+        libc::SIGALRM => "Alarm clock",
+        libc::SIGTERM => "Terminated",
+        libc::SIGSTKFLT => "Stack fault",
+        libc::SIGXCPU => "CPU time limit exceeded",
+        libc::SIGXFSZ => "File size limit exceeded",
+        libc::SIGVTALRM => "Virtual timer expired",
+        libc::SIGPROF => "Profiling timer expired",
+        libc::SIGIO => "I/O possible",
+        libc::SIGPWR => "Power failure",
+        libc::SIGSYS => "Bad system call",
+        _ => return format!("Unknown signal {signal}"),
+    };
+    name.to_string()
 }
 
 /// A regular file or `/dev/null`: writing there cannot block.
