@@ -66,7 +66,7 @@ fn snapshot(dir: &Path, base: &Path, out: &mut BTreeMap<String, String>) {
             snapshot(&p, base, out);
         } else {
             let body = fs::read(&p).unwrap_or_default();
-            out.insert(rel, String::from_utf8_lossy(&body).into_owned());
+            out.insert(rel, normalise(&body, base));
         }
     }
 }

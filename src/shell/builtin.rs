@@ -1,5 +1,5 @@
 //! The builtins parx runs in-process: `:`, `true`, `false`, `cd`,
-//! `export`, `exit`, and `echo`, `printf`, `test`/`[` (whose output and
+//! `export`, `exit`, `unset`, and `echo`, `printf`, `pwd`, `test`/`[` (whose output and
 //! status parx computes itself, for the forms bash defines without error).
 //!
 //! A builtin never writes to an fd directly: it returns its status and the
@@ -56,7 +56,6 @@ pub(crate) fn is_unimplemented_builtin(name: &[u8]) -> bool {
         b"mapfile",
         b"popd",
         b"pushd",
-        b"pwd",
         b"read",
         b"readarray",
         b"readonly",
@@ -73,7 +72,6 @@ pub(crate) fn is_unimplemented_builtin(name: &[u8]) -> bool {
         b"ulimit",
         b"umask",
         b"unalias",
-        b"unset",
         b"wait",
     ];
     NAMES.contains(&name)
@@ -91,6 +89,8 @@ pub(crate) enum Builtin {
     Printf,
     Test,
     Bracket,
+    Pwd,
+    Unset,
 }
 
 impl Builtin {
@@ -105,6 +105,8 @@ impl Builtin {
             b"printf" => Builtin::Printf,
             b"test" => Builtin::Test,
             b"[" => Builtin::Bracket,
+            b"pwd" => Builtin::Pwd,
+            b"unset" => Builtin::Unset,
             _ => return None,
         })
     }
@@ -135,6 +137,30 @@ pub(crate) fn run(
         Builtin::False => out.status = 1,
         Builtin::Echo => echo(args, &mut out)?,
         Builtin::Printf => out.stdout = crate::shell::printf::printf(args)?,
+        Builtin::Pwd => {
+            if !args.is_empty() {
+                return Err("pwd with arguments");
+            }
+            out.stdout = std::os::unix::ffi::OsStrExt::as_bytes(state.pwd.as_os_str()).to_vec();
+            out.stdout.push(b'\n');
+        }
+        Builtin::Unset => {
+            for a in args {
+                let name = std::str::from_utf8(a).map_err(|_| "unset name")?;
+                if !valid_name(a)
+                    || crate::shell::parse::is_special_var(name)
+                    || name == "PWD"
+                    || name == "PATH"
+                {
+                    return Err("unset of an option, invalid or special name");
+                }
+            }
+            for a in args {
+                if let Ok(name) = std::str::from_utf8(a) {
+                    state.vars.unset(name);
+                }
+            }
+        }
         Builtin::Test | Builtin::Bracket => {
             let args = if builtin == Builtin::Bracket {
                 match args.split_last() {
