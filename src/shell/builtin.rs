@@ -1,5 +1,5 @@
 //! The builtins parx runs in-process: `:`, `true`, `false`, `cd`,
-//! `export`, `exit`, `unset`, and `echo`, `printf`, `pwd`, `test`/`[` (whose output and
+//! `export`, `exit`, `unset`, `set -e`/`-o pipefail`, and `echo`, `printf`, `pwd`, `test`/`[` (whose output and
 //! status parx computes itself, for the forms bash defines without error).
 //!
 //! A builtin never writes to an fd directly: it returns its status and the
@@ -60,7 +60,6 @@ pub(crate) fn is_unimplemented_builtin(name: &[u8]) -> bool {
         b"readarray",
         b"readonly",
         b"return",
-        b"set",
         b"shift",
         b"shopt",
         b"source",
@@ -91,6 +90,7 @@ pub(crate) enum Builtin {
     Bracket,
     Pwd,
     Unset,
+    Set,
 }
 
 impl Builtin {
@@ -107,6 +107,7 @@ impl Builtin {
             b"[" => Builtin::Bracket,
             b"pwd" => Builtin::Pwd,
             b"unset" => Builtin::Unset,
+            b"set" => Builtin::Set,
             _ => return None,
         })
     }
@@ -121,6 +122,10 @@ pub(crate) struct State<'a> {
     pub last_status: i32,
     /// Relative paths are relative to `pwd` (else to parx's directory).
     pub pwd_is_set: bool,
+    /// `set -e`.
+    pub errexit: &'a mut bool,
+    /// `set -o pipefail`.
+    pub pipefail: &'a mut bool,
 }
 
 /// Runs `builtin` with `args` (after the name). `Err` means bash must run
@@ -143,6 +148,36 @@ pub(crate) fn run(
             }
             out.stdout = std::os::unix::ffi::OsStrExt::as_bytes(state.pwd.as_os_str()).to_vec();
             out.stdout.push(b'\n');
+        }
+        Builtin::Set => {
+            // Only `-e`/`+e` and `-o pipefail`/`+o pipefail` (also `-eo
+            // pipefail`); other options and listing are left to bash.
+            if args.is_empty() {
+                return Err("set listing");
+            }
+            let mut i = 0;
+            while let Some(a) = args.get(i) {
+                let (on, flags) = match a.split_first() {
+                    Some((b'-', f)) => (true, f),
+                    Some((b'+', f)) => (false, f),
+                    _ => return Err("set with positional parameters"),
+                };
+                if flags.is_empty() || !flags.iter().all(|c| matches!(c, b'e' | b'o')) {
+                    return Err("set option parx does not implement");
+                }
+                for &f in flags {
+                    if f == b'e' {
+                        *state.errexit = on;
+                    } else {
+                        i += 1;
+                        match args.get(i) {
+                            Some(name) if name.as_slice() == b"pipefail" => *state.pipefail = on,
+                            _ => return Err("set -o option parx does not implement"),
+                        }
+                    }
+                }
+                i += 1;
+            }
         }
         Builtin::Unset => {
             for a in args {

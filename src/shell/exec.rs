@@ -155,6 +155,10 @@ struct Job {
     vars: Vars,
     pgroup: ProcessGroup,
     pipefail: bool,
+    /// `set -e`.
+    errexit: bool,
+    /// The running pipeline ends its and-or chain (so `set -e` applies).
+    chain_last: bool,
     shell: OsString,
     /// Bytes that can still be written to the job's fd 1 / 2 without
     /// blocking (see [`Context::fresh_output_pipes`]); `None` once a child
@@ -268,6 +272,8 @@ impl Execution {
                 vars,
                 pgroup: ctx.process_group,
                 pipefail: ctx.pipefail,
+                errexit: false,
+                chain_last: false,
                 shell,
                 room,
                 shlvl,
@@ -412,6 +418,9 @@ impl Job {
             code = i32::from(code == 0);
         }
         self.status = code;
+        if self.errexit && code != 0 && !self.negate && self.chain_last && self.exit.is_none() {
+            self.exit = Some(code);
+        }
     }
 
     /// After a child exits: if the pipeline is complete, run the next one.
@@ -498,6 +507,7 @@ impl Job {
                 }
             };
             let last = self.pos.item + 1 == list.items.len() && self.pos.idx == item.rest.len();
+            self.chain_last = self.pos.idx == item.rest.len();
             match self.launch(pipeline, last) {
                 Ok(()) => {}
                 Err(Launch::Io(e)) => return Err(e),
@@ -596,6 +606,12 @@ impl Job {
         let text: Vec<u8> = match from {
             Some(start) if self.effects => {
                 let mut t = Vec::new();
+                if self.errexit {
+                    t.extend_from_slice(b"set -e; ");
+                }
+                if self.pipefail {
+                    t.extend_from_slice(b"set -o pipefail; ");
+                }
                 for (name, value) in self.vars.unexported() {
                     t.extend_from_slice(name.as_bytes());
                     t.push(b'=');
@@ -603,7 +619,8 @@ impl Job {
                     t.extend_from_slice(b"; ");
                 }
                 if self.status != 0 {
-                    t.extend_from_slice(format!("(exit {}); ", self.status).as_bytes());
+                    // `&& :`: a failure there does not trigger `set -e`.
+                    t.extend_from_slice(format!("(exit {}) && :; ", self.status).as_bytes());
                 }
                 // Keep bash's line numbers: the rest starts on its own line.
                 let before = script.text.get(..start).unwrap_or(b"");
@@ -612,6 +629,11 @@ impl Job {
                     memchr::memchr_iter(b'\n', before).count(),
                 ));
                 t.extend_from_slice(script.text.get(start..).unwrap_or(b""));
+                t
+            }
+            _ if self.pipefail => {
+                let mut t = b"set -o pipefail; ".to_vec();
+                t.extend_from_slice(&script.text);
                 t
             }
             _ => script.text.to_vec(),
@@ -787,11 +809,14 @@ impl Job {
             }
             let mut pwd = self.pwd.clone();
             let mut vars = self.vars.clone();
+            let (mut errexit, mut pipefail) = (self.errexit, self.pipefail);
             let mut st = builtin::State {
                 pwd: &mut pwd,
                 vars: &mut vars,
                 last_status: self.status,
                 pwd_is_set: self.cwd_set,
+                errexit: &mut errexit,
+                pipefail: &mut pipefail,
             };
             let out = builtin::run(b, &fields[1..], &mut st, b"").map_err(NeedsShell)?;
             if out.stdout.len().max(out.stderr.len()) > MAX_BUILTIN_OUTPUT {
@@ -899,16 +924,21 @@ impl Job {
                     vars: &mut self.vars,
                     last_status: self.status,
                     pwd_is_set: self.cwd_set,
+                    errexit: &mut self.errexit,
+                    pipefail: &mut self.pipefail,
                 };
                 builtin::run(b, &fields[1..], &mut st, &shell)
             } else {
                 let mut pwd = self.pwd.clone();
                 let mut vars = self.vars.clone();
+                let (mut errexit, mut pipefail) = (self.errexit, self.pipefail);
                 let mut st = builtin::State {
                     pwd: &mut pwd,
                     vars: &mut vars,
                     last_status: self.status,
                     pwd_is_set: self.cwd_set,
+                    errexit: &mut errexit,
+                    pipefail: &mut pipefail,
                 };
                 builtin::run(b, &fields[1..], &mut st, &shell)
             }
