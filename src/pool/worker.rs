@@ -1,0 +1,124 @@
+//! The loop a forked worker runs: take one work message from the shared
+//! work pipe, run the function, send the result frame back, repeat; exit on
+//! end-of-file (the parent closed the pipe, or died).
+//!
+//! A worker runs nothing but the user's function, the codec, `read`/`write`
+//! system calls and lock-free atomic stores: no stdio, no locks shared with
+//! the parent's other threads (see [`crate::sys::fork`]).
+
+use std::cell::RefCell;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use crate::pool::wire::{self, Tag};
+use crate::sys::fork::SharedCells;
+
+/// Runs one item: its index, its encoded bytes (empty for slice maps); the
+/// encoded result is appended to the `Vec`, or an error message returned.
+pub(crate) type WorkFn<'a> = dyn Fn(usize, &[u8], &mut Vec<u8>) -> Result<(), String> + 'a;
+
+/// Exit codes of a worker that stopped by itself (not a crash).
+pub(crate) const EXIT_DONE: i32 = 0;
+const EXIT_READ_FAILED: i32 = 120;
+const EXIT_BAD_MESSAGE: i32 = 121;
+const EXIT_PARENT_GONE: i32 = 122;
+
+thread_local! {
+    static PANIC_TEXT: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// What a worker needs; everything else it inherited from the parent is
+/// left untouched.
+pub(crate) struct Worker<'w, 'a> {
+    pub work_read: BorrowedFd<'w>,
+    pub results: BorrowedFd<'w>,
+    pub cells: &'w SharedCells,
+    pub slot: usize,
+    pub base: Instant,
+    pub work: &'w WorkFn<'a>,
+}
+
+impl Worker<'_, '_> {
+    /// The worker's main loop; returns its exit code.
+    pub(crate) fn run(self) -> i32 {
+        // The message goes into the item's error instead of stderr (whose
+        // lock another parent thread may have held at fork time).
+        std::panic::set_hook(Box::new(|info| {
+            PANIC_TEXT.with(|t| *t.borrow_mut() = Some(info.to_string()));
+        }));
+        let (Some(busy), Some(since)) = (
+            self.cells.get(wire::busy_cell(self.slot)),
+            self.cells.get(wire::since_cell(self.slot)),
+        ) else {
+            return EXIT_BAD_MESSAGE;
+        };
+        let mut msg = vec![0u8; wire::PIPE_BUF];
+        let mut out = Vec::with_capacity(4096);
+        loop {
+            // One read takes one whole message: the pipe is in packet mode
+            // and every message is at most PIPE_BUF bytes.
+            let n = match rustix::io::read(self.work_read, &mut msg[..]) {
+                Ok(0) => return EXIT_DONE,
+                Ok(n) => n,
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(_) => return EXIT_READ_FAILED,
+            };
+            let Some((index, item)) = wire::split_work(&msg[..n]) else {
+                return EXIT_BAD_MESSAGE;
+            };
+            let now = self.base.elapsed().as_nanos() as u64;
+            since.store(now, Ordering::Relaxed);
+            busy.store(index as u64 + 1, Ordering::Release);
+
+            out.clear();
+            out.extend_from_slice(&[0u8; wire::RESULT_HEADER]);
+            let tag = match catch_unwind(AssertUnwindSafe(|| (self.work)(index, item, &mut out))) {
+                Ok(Ok(())) => Tag::Ok,
+                Ok(Err(message)) => {
+                    out.truncate(wire::RESULT_HEADER);
+                    out.extend_from_slice(message.as_bytes());
+                    Tag::Error
+                }
+                Err(payload) => {
+                    let text = PANIC_TEXT
+                        .with(|t| t.borrow_mut().take())
+                        .unwrap_or_else(|| panic_payload_text(payload.as_ref()));
+                    out.truncate(wire::RESULT_HEADER);
+                    out.extend_from_slice(text.as_bytes());
+                    Tag::Panic
+                }
+            };
+            wire::fill_result_header(&mut out, index, tag);
+            if write_all(self.results, &out).is_err() {
+                return EXIT_PARENT_GONE;
+            }
+            // Only now is the item off this worker's hands: dying before
+            // this store still names the item (its result, if it arrived,
+            // wins).
+            busy.store(0, Ordering::Release);
+        }
+    }
+}
+
+fn panic_payload_text(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-string payload".to_string()
+    }
+}
+
+fn write_all(fd: impl AsFd, mut buf: &[u8]) -> rustix::io::Result<()> {
+    while !buf.is_empty() {
+        match rustix::io::write(&fd, buf) {
+            Ok(n) => buf = &buf[n..],
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
