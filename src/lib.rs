@@ -14,6 +14,7 @@
 pub mod cli;
 pub mod engine;
 pub mod input;
+pub mod joblog;
 pub mod output;
 pub mod pipemode;
 pub mod pool;

@@ -1,1 +1,117 @@
-//! Placeholder: this layer is being built (see DESIGN.md).
+//! The scheduler: runs jobs N at a time as child processes, one event loop
+//! over every job's output pipes and pidfds, and decides what happens when
+//! a job ends (output, joblog, retries, `--halt`, exit status).
+//!
+//! The engine does not care where jobs come from: anything implementing
+//! [`JobSpec`] can be run. It never polls with sleeps and never starts a
+//! thread per job: one `epoll_wait` sleeps until a pipe has data, a child
+//! exits, a signal arrives or a deadline (timeout, `--delay`) passes.
+
+mod launch;
+pub mod policy;
+mod scheduler;
+mod slots;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use launch::{JobIo, Launched, Outcome, Progress};
+pub use policy::{Halt, HaltOn, HaltWhen, TermSeq, Threshold, Timeout};
+pub use scheduler::run;
+
+use crate::joblog;
+use crate::output;
+
+/// One job the engine can run.
+pub trait JobSpec {
+    /// The job's sequence number (`{#}`), from 1, in input order.
+    fn seq(&self) -> u64;
+    /// The command line to run, given the job slot (`{%}`) it runs in.
+    fn command_line(&self, slot: usize) -> Vec<u8>;
+    /// The `--tag`/`--tagstring` text for the job (without the tab), if
+    /// tagging is on.
+    fn tag(&self, _slot: usize) -> Option<Vec<u8>> {
+        None
+    }
+}
+
+/// Progress display on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProgressStyle {
+    /// Nothing (the default).
+    #[default]
+    None,
+    /// `--progress`: running/done counts.
+    Progress,
+    /// `--eta`: estimated time left.
+    Eta,
+    /// `--bar`: a percentage bar.
+    Bar,
+}
+
+/// Everything the engine needs to know about how to run jobs.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Number of job slots (`-j`), at least 1.
+    pub jobs: usize,
+    /// Output mode.
+    pub output: output::Mode,
+    /// `-k`: print output in input order.
+    pub keep_order: bool,
+    /// `--joblog FILE` (and whether to append: `+FILE`, or resuming).
+    pub joblog: Option<(PathBuf, bool)>,
+    /// Joblog format.
+    pub joblog_format: joblog::Format,
+    /// `--resume` / `--resume-failed`: skip jobs the joblog has as done.
+    pub resume: Option<joblog::ResumeMode>,
+    /// `--retries N`: run a failing job up to N times in all.
+    pub retries: u32,
+    /// `--timeout`.
+    pub timeout: Option<Timeout>,
+    /// `--halt`.
+    pub halt: Option<Halt>,
+    /// `--delay`: at least this long between two job starts.
+    pub delay: Option<Duration>,
+    /// `--termseq`: how jobs are stopped.
+    pub termseq: TermSeq,
+    /// Progress display.
+    pub progress: ProgressStyle,
+    /// The shell for commands parx does not run itself.
+    pub shell: OsString,
+    /// Bytes of job output held in memory before spilling to disk.
+    pub memory_budget: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions {
+            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            output: output::Mode::Group,
+            keep_order: false,
+            joblog: None,
+            joblog_format: joblog::Format::Tsv,
+            resume: None,
+            retries: 1,
+            timeout: None,
+            halt: None,
+            delay: None,
+            termseq: TermSeq::default(),
+            progress: ProgressStyle::None,
+            shell: default_shell(),
+            memory_budget: 64 << 20,
+        }
+    }
+}
+
+/// `$PARALLEL_SHELL`, else bash (GNU parallel users' shell), else `sh`.
+pub fn default_shell() -> OsString {
+    if let Some(s) = std::env::var_os("PARALLEL_SHELL").filter(|s| !s.is_empty()) {
+        return s;
+    }
+    if std::path::Path::new("/bin/bash").exists() {
+        "/bin/bash".into()
+    } else {
+        "/bin/sh".into()
+    }
+}

@@ -127,7 +127,9 @@ pub struct Child {
     pidfd: Option<OwnedFd>,
     leads_group: bool,
     started: Instant,
-    reaped: bool,
+    /// Set once the child has been reaped: later calls return it instead of
+    /// calling `wait4` again on a pid that may belong to another process.
+    exit: Option<Exit>,
 }
 
 impl Child {
@@ -142,7 +144,7 @@ impl Child {
             pidfd,
             leads_group,
             started,
-            reaped: false,
+            exit: None,
         }
     }
 
@@ -168,18 +170,23 @@ impl Child {
         self.leads_group
     }
 
-    /// Blocks until the child exits, then reaps it.
+    /// Blocks until the child exits, then reaps it. After a `try_wait` that
+    /// reaped it, returns that same `Exit`.
     pub fn wait(mut self) -> io::Result<Exit> {
+        if let Some(exit) = self.exit {
+            return Ok(exit);
+        }
         match self.wait4(0)? {
             Some(exit) => Ok(exit),
             None => Err(io::Error::other("wait4 returned no status")),
         }
     }
 
-    /// Reaps the child if it has exited; `Ok(None)` if it still runs.
+    /// Reaps the child if it has exited; `Ok(None)` if it still runs. Once
+    /// reaped, every later call returns the same `Exit`.
     pub fn try_wait(&mut self) -> io::Result<Option<Exit>> {
-        if self.reaped {
-            return Err(io::Error::other("child already reaped"));
+        if let Some(exit) = self.exit {
+            return Ok(Some(exit));
         }
         self.wait4(libc::WNOHANG)
     }
@@ -202,13 +209,13 @@ impl Child {
                 return Err(err);
             }
         }
-        self.reaped = true;
         reap::unregister(self.pid);
         let exit = Exit {
             status: ExitStatus::from_raw(raw),
             elapsed: self.started.elapsed(),
             usage: ResourceUsage::from_rusage(&ru),
         };
+        self.exit = Some(exit);
         trace::exited(self.pid, exit.status, exit.elapsed);
         Ok(Some(exit))
     }
@@ -217,7 +224,7 @@ impl Child {
     /// else to the child alone. A child that already exited (but is not yet
     /// reaped) is not an error.
     pub fn signal_group(&self, signal: i32) -> io::Result<()> {
-        if self.reaped {
+        if self.exit.is_some() {
             return Ok(());
         }
         let target = if self.leads_group {
@@ -230,7 +237,7 @@ impl Child {
 
     /// Sends `signal` to the child process only.
     pub fn signal(&self, signal: i32) -> io::Result<()> {
-        if self.reaped {
+        if self.exit.is_some() {
             return Ok(());
         }
         crate::sys::signal::kill_raw(self.pid, signal)
@@ -239,7 +246,7 @@ impl Child {
 
 impl Drop for Child {
     fn drop(&mut self) {
-        if !self.reaped {
+        if self.exit.is_none() {
             // An unwaited child would become a zombie (or an orphan that
             // outlives parx): end it and reap it now.
             let _ = self.signal_group(libc::SIGKILL);

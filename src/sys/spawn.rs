@@ -284,6 +284,14 @@ impl Spawn {
                 trace::closed(raw);
             }
         }
+        // posix_spawn reports a failed chdir with the same errno as a failed
+        // exec: do not call a missing directory a missing program.
+        if matches!(r, libc::ENOENT | libc::ENOTDIR | libc::EACCES)
+            && let Some(dir) = &self.cwd
+            && let Some(source) = dir_problem(dir)
+        {
+            return Err(SpawnError::Io { program, source });
+        }
         match r {
             0 => Ok(Child::new(pid, self.pgroup == Some(0), started)),
             libc::ENOENT | libc::ENOTDIR => Err(SpawnError::NotFound { program }),
@@ -296,6 +304,21 @@ impl Spawn {
             }),
         }
     }
+}
+
+/// Why a child could not change to `dir`, if it could not.
+fn dir_problem(dir: &Path) -> Option<io::Error> {
+    let err = match std::fs::metadata(dir) {
+        Err(e) => e,
+        Ok(m) if !m.is_dir() => io::Error::from_raw_os_error(libc::ENOTDIR),
+        Ok(_) => rustix::fs::access(dir, rustix::fs::Access::EXEC_OK)
+            .err()?
+            .into(),
+    };
+    Some(io::Error::new(
+        err.kind(),
+        format!("can not change to directory {}: {err}", dir.display()),
+    ))
 }
 
 fn cstring(bytes: &[u8]) -> io::Result<CString> {

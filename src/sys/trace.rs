@@ -21,11 +21,14 @@ use crate::sys::child::ExitStatus;
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
 
+/// Where trace lines go: called with each event and its rendered line.
+pub type Sink = Box<dyn FnMut(&Event, &str) + Send>;
+
 struct State {
     next_pipe: u64,
     /// Raw fd in parx → the name of the pipe end it holds.
     names: Option<HashMap<RawFd, String>>,
-    sink: Option<Box<dyn FnMut(&Event, &str) + Send>>,
+    sink: Option<Sink>,
 }
 
 static STATE: Mutex<State> = Mutex::new(State {
@@ -70,7 +73,7 @@ pub fn enable_stderr() {
 }
 
 /// Turns tracing on with a custom sink (tests, the library's users).
-pub fn set_sink(sink: Box<dyn FnMut(&Event, &str) + Send>) {
+pub fn set_sink(sink: Sink) {
     state().sink = Some(sink);
     ENABLED.store(true, Ordering::Release);
 }

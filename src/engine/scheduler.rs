@@ -1,0 +1,760 @@
+//! The event loop: start jobs into free slots, read their output, reap
+//! them, and apply the run's policies when each one ends.
+
+use std::collections::{HashSet, VecDeque};
+use std::ffi::OsString;
+use std::fmt::Display;
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::fd::{AsFd, OwnedFd};
+use std::rc::Rc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use rustix::event::epoll;
+
+use super::launch::{JobIo, Launched, Outcome, Progress};
+use super::policy::{HaltOn, HaltWhen, Threshold, Timeout, exit_code_for_failures};
+use super::slots::Slots;
+use super::{JobSpec, RunOptions};
+use crate::joblog::{self, JobLog, JobRecord};
+use crate::output::{self, Output, Sinks, Spill, Stream};
+use crate::sys::{self, ExitStatus, Pipe, SpawnError, signal::SignalPipe};
+
+const SIGNAL_TOKEN: u64 = u64::MAX;
+const KIND_STDOUT: u64 = 0;
+const KIND_STDERR: u64 = 1;
+const KIND_PIDFD: u64 = 2;
+
+fn token(slot: usize, kind: u64) -> u64 {
+    ((slot as u64) << 2) | kind
+}
+
+/// Why the run stopped starting new jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// A `--halt` condition held; the exit status is decided.
+    Halted(i32),
+    /// parx received this signal.
+    Signal(i32),
+    /// parx's stdout was closed by its reader.
+    BrokenPipe,
+}
+
+/// A job that is running in a slot.
+struct Running<J> {
+    job: J,
+    seq: u64,
+    attempt: u32,
+    command: Vec<u8>,
+    launched: Launched,
+    started_wall: SystemTime,
+    started: Instant,
+    stdout: Option<File>,
+    stderr: Option<File>,
+    registered: Vec<i32>,
+    outcome: Option<Outcome>,
+    received: u64,
+    deadline: Option<Instant>,
+    /// Next step of the termination sequence and when it is due.
+    kill: Option<(usize, Instant)>,
+    timed_out: bool,
+    interrupted: bool,
+}
+
+impl<J> Running<J> {
+    fn finished(&self) -> bool {
+        self.outcome.is_some() && self.stdout.is_none() && self.stderr.is_none()
+    }
+}
+
+/// A job waiting to be (re)started.
+struct Pending<J> {
+    job: J,
+    attempt: u32,
+}
+
+struct Scheduler<'a, J, I> {
+    opts: &'a RunOptions,
+    jobs: I,
+    input_done: bool,
+    retry_queue: VecDeque<Pending<J>>,
+    slots: Slots,
+    running: Vec<Option<Running<J>>>,
+    n_running: usize,
+    epoll: OwnedFd,
+    signals: Option<SignalPipe>,
+    output: Box<dyn Output>,
+    joblog: Option<JobLog>,
+    skip: HashSet<u64>,
+    devnull: OwnedFd,
+    env_pid: OsString,
+    stop: Option<Stop>,
+    killed_hard: bool,
+    started_count: u64,
+    done_count: u64,
+    failed: u64,
+    succeeded: u64,
+    runtimes: Vec<f64>,
+    last_start: Option<Instant>,
+    reap_orphans_due: bool,
+    error: Option<String>,
+    buf: Vec<u8>,
+}
+
+/// Runs every job from `jobs` as `opts` says and returns parx's exit
+/// status. An input error stops the run with status 255 after the jobs
+/// already started have finished.
+pub fn run<J, E, I>(opts: &RunOptions, jobs: I) -> i32
+where
+    J: JobSpec,
+    E: Display,
+    I: Iterator<Item = Result<J, E>>,
+{
+    match Scheduler::new(opts, jobs) {
+        Ok(mut s) => s.run(),
+        Err(e) => {
+            eprintln!("parx: {e}");
+            255
+        }
+    }
+}
+
+impl<'a, J, E, I> Scheduler<'a, J, I>
+where
+    J: JobSpec,
+    E: Display,
+    I: Iterator<Item = Result<J, E>>,
+{
+    fn new(opts: &'a RunOptions, jobs: I) -> Result<Self, String> {
+        let epoll = epoll::create(epoll::CreateFlags::CLOEXEC)
+            .map_err(|e| format!("can not create an epoll instance: {e}"))?;
+        let signals = SignalPipe::new(&[libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGCHLD])
+            .map_err(|e| format!("can not install signal handlers: {e}"))?;
+        epoll::add(
+            &epoll,
+            signals.fd(),
+            epoll::EventData::new_u64(SIGNAL_TOKEN),
+            epoll::EventFlags::IN,
+        )
+        .map_err(|e| format!("epoll: {e}"))?;
+        // Orphaned grandchildren come back to parx, which reaps them.
+        let _ = sys::reap::become_subreaper();
+        let skip = match (&opts.resume, &opts.joblog) {
+            (Some(mode), Some((path, _))) => joblog::read_done(path, *mode)
+                .map_err(|e| format!("can not read joblog {}: {e}", path.display()))?,
+            _ => HashSet::new(),
+        };
+        let joblog = match &opts.joblog {
+            Some((path, append)) => Some(
+                JobLog::open(path, *append || opts.resume.is_some(), opts.joblog_format)
+                    .map_err(|e| format!("can not write to --joblog {}: {e}", path.display()))?,
+            ),
+            None => None,
+        };
+        let spill = Spill::shared(opts.memory_budget);
+        let output = output::make(opts.output, opts.keep_order, Sinks::std(), spill);
+        let devnull = sys::spawn::dev_null().map_err(|e| format!("can not open /dev/null: {e}"))?;
+        Ok(Scheduler {
+            opts,
+            jobs,
+            input_done: false,
+            retry_queue: VecDeque::new(),
+            slots: Slots::new(opts.jobs),
+            running: (0..=opts.jobs.max(1)).map(|_| None).collect(),
+            n_running: 0,
+            epoll,
+            signals: Some(signals),
+            output,
+            joblog,
+            skip,
+            devnull,
+            env_pid: std::process::id().to_string().into(),
+            stop: None,
+            killed_hard: false,
+            started_count: 0,
+            done_count: 0,
+            failed: 0,
+            succeeded: 0,
+            runtimes: Vec::new(),
+            last_start: None,
+            reap_orphans_due: false,
+            error: None,
+            buf: vec![0; 128 * 1024],
+        })
+    }
+
+    fn run(&mut self) -> i32 {
+        let mut events: Vec<epoll::Event> = Vec::with_capacity(64);
+        loop {
+            self.start_jobs();
+            if self.n_running == 0 && self.nothing_left_to_start() {
+                break;
+            }
+            let timeout = self.next_deadline().map(|at| {
+                let left = at.saturating_duration_since(Instant::now());
+                rustix::fs::Timespec {
+                    tv_sec: left.as_secs() as i64,
+                    tv_nsec: i64::from(left.subsec_nanos()),
+                }
+            });
+            events.clear();
+            let spare = rustix::buffer::spare_capacity(&mut events);
+            match epoll::wait(&self.epoll, spare, timeout.as_ref()) {
+                Ok(_) => {}
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => {
+                    self.error = Some(format!("epoll_wait: {e}"));
+                    self.begin_stop(Stop::Halted(255));
+                    break;
+                }
+            }
+            let tokens: Vec<u64> = events.iter().map(|e| e.data.u64()).collect();
+            for t in tokens {
+                self.dispatch(t);
+            }
+            self.fire_timers();
+            if self.reap_orphans_due {
+                self.reap_orphans_due = false;
+                let _ = sys::reap::reap_orphans();
+            }
+        }
+        self.finish()
+    }
+
+    fn nothing_left_to_start(&self) -> bool {
+        self.stop.is_some() || (self.input_done && self.retry_queue.is_empty())
+    }
+
+    fn finish(&mut self) -> i32 {
+        let _ = sys::reap::reap_orphans();
+        // Make sure nothing of ours outlives us.
+        for slot in 0..self.running.len() {
+            if let Some(r) = self.running[slot].take() {
+                r.launched.signal(libc::SIGKILL);
+            }
+        }
+        if let Some(e) = &self.error {
+            eprintln!("parx: {e}");
+        }
+        match self.stop {
+            Some(Stop::Signal(sig)) => 128 + sig,
+            Some(Stop::BrokenPipe) => 128 + libc::SIGPIPE,
+            Some(Stop::Halted(code)) => code,
+            None if self.error.is_some() => 255,
+            None => exit_code_for_failures(self.failed),
+        }
+    }
+
+    fn next_job(&mut self) -> Option<Pending<J>> {
+        if let Some(p) = self.retry_queue.pop_front() {
+            return Some(p);
+        }
+        while !self.input_done {
+            match self.jobs.next() {
+                None => self.input_done = true,
+                Some(Err(e)) => {
+                    self.error = Some(e.to_string());
+                    self.input_done = true;
+                    self.stop = Some(Stop::Halted(255));
+                }
+                Some(Ok(job)) => {
+                    let seq = job.seq();
+                    if self.skip.contains(&seq) {
+                        if let Err(e) = self.output.skipped(seq) {
+                            self.output_failed(e);
+                        }
+                        continue;
+                    }
+                    return Some(Pending { job, attempt: 1 });
+                }
+            }
+        }
+        None
+    }
+
+    fn start_jobs(&mut self) {
+        while self.stop.is_none() && self.slots.any_free() {
+            if let (Some(delay), Some(last)) = (self.opts.delay, self.last_start)
+                && last.elapsed() < delay
+            {
+                return;
+            }
+            let Some(pending) = self.next_job() else {
+                return;
+            };
+            let Some(slot) = self.slots.take() else {
+                return;
+            };
+            if let Err(e) = self.start(pending, slot) {
+                self.error = Some(e);
+                self.begin_stop(Stop::Halted(255));
+            }
+        }
+    }
+
+    fn start(&mut self, pending: Pending<J>, slot: usize) -> Result<(), String> {
+        let Pending { job, attempt } = pending;
+        let seq = job.seq();
+        let command = job.command_line(slot);
+        let tag: Option<Rc<[u8]>> = job.tag(slot).map(|mut t| {
+            t.push(b'\t');
+            t.into()
+        });
+        let stdin = self
+            .devnull
+            .try_clone()
+            .map_err(|e| format!("dup /dev/null: {e}"))?;
+        let ungrouped = self.opts.output == output::Mode::Ungroup;
+        let (out_r, out_w, err_r, err_w) = if ungrouped {
+            let out = sys::spawn::dup_std(1).map_err(|e| format!("dup stdout: {e}"))?;
+            let err = sys::spawn::dup_std(2).map_err(|e| format!("dup stderr: {e}"))?;
+            (None, out, None, err)
+        } else {
+            let o = Pipe::new().map_err(|e| format!("can not create a pipe: {e}"))?;
+            let e = Pipe::new().map_err(|e| format!("can not create a pipe: {e}"))?;
+            (Some(o.read), o.write, Some(e.read), e.write)
+        };
+        let env = [
+            ("PARALLEL_SEQ", OsString::from(seq.to_string())),
+            ("PARALLEL_JOBSLOT", OsString::from(slot.to_string())),
+            ("PARALLEL_PID", self.env_pid.clone()),
+        ];
+        let io = JobIo {
+            stdin,
+            stdout: out_w,
+            stderr: err_w,
+        };
+        self.output.started(seq, tag);
+        let launched = match Launched::start(&command, io, &env, &self.opts.shell) {
+            Ok(l) => l,
+            Err(e) => return self.start_failed(job, seq, slot, attempt, command, e),
+        };
+        let add = |fd: &OwnedFd, kind| {
+            epoll::add(
+                &self.epoll,
+                fd.as_fd(),
+                epoll::EventData::new_u64(token(slot, kind)),
+                epoll::EventFlags::IN,
+            )
+        };
+        if let Some(fd) = &out_r {
+            add(fd, KIND_STDOUT).map_err(|e| format!("epoll: {e}"))?;
+        }
+        if let Some(fd) = &err_r {
+            add(fd, KIND_STDERR).map_err(|e| format!("epoll: {e}"))?;
+        }
+        let now = Instant::now();
+        let deadline = self.timeout_for_new_job().map(|d| now + d);
+        let mut running = Running {
+            job,
+            seq,
+            attempt,
+            command,
+            launched,
+            started_wall: SystemTime::now(),
+            started: now,
+            stdout: out_r.map(File::from),
+            stderr: err_r.map(File::from),
+            registered: Vec::new(),
+            outcome: None,
+            received: 0,
+            deadline,
+            kill: None,
+            timed_out: false,
+            interrupted: false,
+        };
+        self.register_pidfds(slot, &mut running)?;
+        self.running[slot] = Some(running);
+        self.n_running += 1;
+        self.started_count += 1;
+        self.last_start = Some(now);
+        // A job may have been reaped already if it has no pidfd (old
+        // kernel): poll once so it is not forgotten.
+        if self.running[slot]
+            .as_ref()
+            .is_some_and(|r| r.registered.is_empty())
+        {
+            self.poll_job(slot);
+        }
+        Ok(())
+    }
+
+    /// A command that could not be started at all (the shell itself is
+    /// missing): the job fails with the shell's status, the run goes on.
+    fn start_failed(
+        &mut self,
+        job: J,
+        seq: u64,
+        slot: usize,
+        attempt: u32,
+        command: Vec<u8>,
+        err: SpawnError,
+    ) -> Result<(), String> {
+        let msg = format!("parx: {err}\n");
+        let _ = self.output.data(seq, Stream::Stderr, msg.as_bytes());
+        let now = Instant::now();
+        let running = Running {
+            job,
+            seq,
+            attempt,
+            command,
+            launched: Launched::none(),
+            started_wall: SystemTime::now(),
+            started: now,
+            stdout: None,
+            stderr: None,
+            registered: Vec::new(),
+            outcome: Some(Outcome {
+                status: ExitStatus::Exited(err.shell_code()),
+                stages: vec![err.shell_code()],
+                usage: Default::default(),
+            }),
+            received: 0,
+            deadline: None,
+            kill: None,
+            timed_out: false,
+            interrupted: false,
+        };
+        self.running[slot] = Some(running);
+        self.n_running += 1;
+        self.started_count += 1;
+        self.complete(slot);
+        Ok(())
+    }
+
+    fn register_pidfds(&self, slot: usize, running: &mut Running<J>) -> Result<(), String> {
+        for (pid, fd) in running.launched.pidfds() {
+            if running.registered.contains(&pid) {
+                continue;
+            }
+            epoll::add(
+                &self.epoll,
+                fd,
+                epoll::EventData::new_u64(token(slot, KIND_PIDFD)),
+                epoll::EventFlags::IN,
+            )
+            .map_err(|e| format!("epoll: {e}"))?;
+            running.registered.push(pid);
+        }
+        Ok(())
+    }
+
+    fn timeout_for_new_job(&self) -> Option<Duration> {
+        match self.opts.timeout? {
+            Timeout::Fixed(d) => Some(d),
+            Timeout::PercentOfMedian(p) => {
+                if self.runtimes.len() < 3 {
+                    return None;
+                }
+                let mut sorted = self.runtimes.clone();
+                sorted.sort_by(f64::total_cmp);
+                let median = sorted[sorted.len() / 2];
+                Some(Duration::from_secs_f64(median * p / 100.0))
+            }
+        }
+    }
+
+    fn dispatch(&mut self, token: u64) {
+        if token == SIGNAL_TOKEN {
+            self.handle_signals();
+            return;
+        }
+        let slot = (token >> 2) as usize;
+        match token & 3 {
+            KIND_STDOUT => self.read_output(slot, Stream::Stdout),
+            KIND_STDERR => self.read_output(slot, Stream::Stderr),
+            _ => self.poll_job(slot),
+        }
+    }
+
+    fn read_output(&mut self, slot: usize, stream: Stream) {
+        let Some(r) = self.running[slot].as_mut() else {
+            return;
+        };
+        let pipe = match stream {
+            Stream::Stdout => &mut r.stdout,
+            Stream::Stderr => &mut r.stderr,
+        };
+        let Some(file) = pipe.as_mut() else {
+            return;
+        };
+        // Level-triggered: one read per wakeup never blocks, and a job
+        // that writes a lot can not starve the others.
+        match file.read(&mut self.buf) {
+            Ok(0) => {
+                // EOF: every write end is closed. Closing our read end
+                // removes it from the epoll set.
+                *pipe = None;
+            }
+            Ok(n) => {
+                r.received += n as u64;
+                let seq = r.seq;
+                if let Err(e) = self.output.data(seq, stream, &self.buf[..n]) {
+                    self.output_failed(e);
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                self.error = Some(format!("reading job output: {e}"));
+                *pipe = None;
+            }
+        }
+        if self.running[slot].as_ref().is_some_and(|r| r.finished()) {
+            self.complete(slot);
+        }
+    }
+
+    fn poll_job(&mut self, slot: usize) {
+        let Some(r) = self.running[slot].as_mut() else {
+            return;
+        };
+        match r.launched.poll() {
+            Ok(Progress::Done(outcome)) => {
+                r.outcome = Some(outcome);
+            }
+            Ok(Progress::Running) => {
+                // A later stage of an and-or list may have started.
+                let mut r = self.running[slot].take();
+                if let Some(running) = r.as_mut()
+                    && let Err(e) = self.register_pidfds(slot, running)
+                {
+                    self.error = Some(e);
+                }
+                self.running[slot] = r;
+            }
+            Err(e) => {
+                self.error = Some(format!("waiting for a job: {e}"));
+            }
+        }
+        if self.running[slot].as_ref().is_some_and(|r| r.finished()) {
+            self.complete(slot);
+        }
+    }
+
+    /// A job has ended and all its output is read: account for it.
+    fn complete(&mut self, slot: usize) {
+        let Some(r) = self.running[slot].take() else {
+            return;
+        };
+        self.n_running -= 1;
+        self.slots.give_back(slot);
+        let Some(outcome) = r.outcome.clone() else {
+            return;
+        };
+        let runtime = r.started.elapsed().as_secs_f64();
+        let success = outcome.status.success() && !r.timed_out;
+        if r.interrupted {
+            // Killed because parx itself was stopped: print what it wrote,
+            // but do not log it, so that --resume runs it again.
+            if let Err(e) = self.output.finished(r.seq) {
+                self.output_failed(e);
+            }
+            return;
+        }
+        if !success && r.attempt < self.opts.retries && self.stop.is_none() {
+            self.output.discard(r.seq);
+            self.retry_queue.push_back(Pending {
+                job: r.job,
+                attempt: r.attempt + 1,
+            });
+            return;
+        }
+        if let Err(e) = self.output.finished(r.seq) {
+            self.output_failed(e);
+        }
+        self.done_count += 1;
+        self.runtimes.push(runtime);
+        if success {
+            self.succeeded += 1;
+        } else {
+            self.failed += 1;
+        }
+        self.log(&r, &outcome, runtime);
+        self.check_halt(success, &outcome, r.timed_out);
+    }
+
+    fn log(&mut self, r: &Running<J>, outcome: &Outcome, runtime: f64) {
+        let Some(log) = self.joblog.as_mut() else {
+            return;
+        };
+        let (exitval, signal) = match outcome.status {
+            ExitStatus::Exited(code) => (code, 0),
+            ExitStatus::Signaled { signal, .. } => (0, signal),
+        };
+        let exitval = if r.timed_out { -1 } else { exitval };
+        let start_time = r
+            .started_wall
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        let record = JobRecord {
+            seq: r.seq,
+            start_time,
+            runtime,
+            send: 0,
+            receive: r.received,
+            exitval,
+            signal,
+            command: r.command.clone(),
+            stages: outcome.stages.clone(),
+            user_time: outcome.usage.user.as_secs_f64(),
+            system_time: outcome.usage.system.as_secs_f64(),
+            max_rss_kb: outcome.usage.max_rss_kb,
+        };
+        if let Err(e) = log.write(&record) {
+            self.error = Some(format!("can not write the joblog: {e}"));
+        }
+    }
+
+    fn check_halt(&mut self, success: bool, outcome: &Outcome, timed_out: bool) {
+        let Some(halt) = self.opts.halt else {
+            return;
+        };
+        if self.stop.is_some() {
+            return;
+        }
+        let counted = match halt.on {
+            HaltOn::Fail => self.failed,
+            HaltOn::Success => self.succeeded,
+            HaltOn::Done => self.done_count,
+        };
+        let relevant = match halt.on {
+            HaltOn::Fail => !success,
+            HaltOn::Success => success,
+            HaltOn::Done => true,
+        };
+        if !relevant || !halt.reached(counted, self.started_count.max(self.done_count)) {
+            return;
+        }
+        let code = match (halt.on, halt.threshold) {
+            (HaltOn::Fail, Threshold::Count(1)) => {
+                if timed_out {
+                    // GNU logs -1; as an exit status that reads as 255.
+                    255
+                } else {
+                    outcome.status.shell_code()
+                }
+            }
+            (HaltOn::Fail, Threshold::Percent(_)) => {
+                let pct = self.failed * 100 / self.done_count.max(1);
+                pct.min(100) as i32
+            }
+            (HaltOn::Success, _) => 0,
+            _ => exit_code_for_failures(self.failed),
+        };
+        self.begin_stop(Stop::Halted(code));
+        if halt.when == HaltWhen::Now {
+            self.terminate_all(false);
+        }
+    }
+
+    fn begin_stop(&mut self, why: Stop) {
+        if self.stop.is_none() {
+            self.stop = Some(why);
+        }
+    }
+
+    /// Starts the termination sequence on every running job.
+    fn terminate_all(&mut self, interrupted: bool) {
+        let now = Instant::now();
+        for r in self.running.iter_mut().flatten() {
+            if r.outcome.is_some() || r.kill.is_some() {
+                continue;
+            }
+            r.interrupted |= interrupted;
+            r.kill = Some((0, now));
+        }
+        self.fire_timers();
+    }
+
+    fn handle_signals(&mut self) {
+        let Some(signals) = self.signals.as_mut() else {
+            return;
+        };
+        for sig in signals.drain() {
+            if sig == libc::SIGCHLD {
+                self.reap_orphans_due = true;
+                continue;
+            }
+            match self.stop {
+                Some(Stop::Signal(_)) => {
+                    // Second interrupt: no more patience.
+                    self.killed_hard = true;
+                    for r in self.running.iter().flatten() {
+                        r.launched.signal(libc::SIGKILL);
+                    }
+                }
+                _ => {
+                    self.stop = Some(Stop::Signal(sig));
+                    for r in self.running.iter_mut().flatten() {
+                        r.interrupted = true;
+                        r.launched.signal(sig);
+                    }
+                }
+            }
+        }
+    }
+
+    fn output_failed(&mut self, e: io::Error) {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            // The reader of our stdout is gone (`parx … | head -1`): stop
+            // quietly, ending the jobs still running.
+            if self.stop.is_none() {
+                self.stop = Some(Stop::BrokenPipe);
+                self.terminate_all(true);
+            }
+        } else if self.error.is_none() {
+            self.error = Some(format!("can not write output: {e}"));
+            self.begin_stop(Stop::Halted(255));
+            self.terminate_all(true);
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        let mut next: Option<Instant> = None;
+        let mut consider = |t: Instant| {
+            next = Some(next.map_or(t, |n: Instant| n.min(t)));
+        };
+        for r in self.running.iter().flatten() {
+            if r.outcome.is_some() {
+                continue;
+            }
+            if let Some((_, at)) = r.kill {
+                consider(at);
+            } else if let Some(d) = r.deadline {
+                consider(d);
+            }
+        }
+        if let (Some(delay), Some(last)) = (self.opts.delay, self.last_start)
+            && self.slots.any_free()
+            && !self.nothing_left_to_start()
+        {
+            consider(last + delay);
+        }
+        next
+    }
+
+    fn fire_timers(&mut self) {
+        let now = Instant::now();
+        let termseq = &self.opts.termseq.0;
+        for r in self.running.iter_mut().flatten() {
+            if r.outcome.is_some() {
+                continue;
+            }
+            if r.kill.is_none() && r.deadline.is_some_and(|d| d <= now) {
+                r.timed_out = true;
+                r.kill = Some((0, now));
+            }
+            if let Some((step, at)) = r.kill {
+                if at > now {
+                    continue;
+                }
+                let (sig, grace) = termseq
+                    .get(step)
+                    .copied()
+                    .unwrap_or((libc::SIGKILL, Duration::from_millis(25)));
+                r.launched.signal(sig);
+                r.kill = Some((step + 1, now + grace));
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! `-k`/`--keep-order`: grouped output, printed in input order while jobs
+//! still run in parallel.
+//!
+//! Finished jobs wait in their (memory-bounded, disk-spilled) buffers until
+//! every job before them has been printed or skipped.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io;
+use std::rc::Rc;
+
+use super::buffer::SharedSpill;
+use super::grouped::JobBuffers;
+use super::sink::Sinks;
+use super::{Output, Stream};
+
+/// Keep-order output.
+pub struct KeepOrder {
+    sinks: Sinks,
+    spill: SharedSpill,
+    running: HashMap<u64, JobBuffers>,
+    /// Finished (`Some`) or skipped (`None`) jobs not yet printed.
+    done: BTreeMap<u64, Option<JobBuffers>>,
+    next: u64,
+}
+
+impl KeepOrder {
+    /// Keep-order output to `sinks`; the first job has sequence number 1.
+    pub fn new(sinks: Sinks, spill: SharedSpill) -> KeepOrder {
+        KeepOrder {
+            sinks,
+            spill,
+            running: HashMap::new(),
+            done: BTreeMap::new(),
+            next: 1,
+        }
+    }
+
+    fn release(&mut self) -> io::Result<()> {
+        while let Some(entry) = self.done.first_entry() {
+            if *entry.key() != self.next {
+                break;
+            }
+            if let Some(mut job) = entry.remove() {
+                job.print(&mut self.sinks)?;
+            }
+            self.next += 1;
+        }
+        Ok(())
+    }
+}
+
+impl Output for KeepOrder {
+    fn started(&mut self, seq: u64, tag: Option<Rc<[u8]>>) {
+        self.running.insert(seq, JobBuffers::new(&self.spill, tag));
+    }
+
+    fn data(&mut self, seq: u64, stream: Stream, data: &[u8]) -> io::Result<()> {
+        match self.running.get_mut(&seq) {
+            Some(job) => job.push(stream, data),
+            None => Ok(()),
+        }
+    }
+
+    fn finished(&mut self, seq: u64) -> io::Result<()> {
+        let job = self.running.remove(&seq);
+        self.done.insert(seq, job);
+        self.release()
+    }
+
+    fn skipped(&mut self, seq: u64) -> io::Result<()> {
+        self.done.insert(seq, None);
+        self.release()
+    }
+
+    fn discard(&mut self, seq: u64) {
+        self.running.remove(&seq);
+    }
+
+    fn buffered_in_memory(&self) -> usize {
+        self.spill.borrow().in_memory()
+    }
+}
