@@ -1,0 +1,56 @@
+//! Back-pressure: an endless input is read lazily, and memory stays flat
+//! however many items flow through.
+
+use std::cell::Cell;
+
+use parx::pool::Pool;
+
+fn rss_kb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn an_endless_input_is_read_only_as_far_as_the_window() {
+    let window = 64;
+    let pool = Pool::new().workers(2).window(window);
+    let pulled = Cell::new(0usize);
+    let endless = (0u64..).inspect(|_| pulled.set(pulled.get() + 1));
+    let got: Vec<u64> = pool
+        .map(endless, |n| n * 2)
+        .unwrap()
+        .take(1000)
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(got, (0..1000u64).map(|n| n * 2).collect::<Vec<_>>());
+    assert!(
+        pulled.get() <= 1000 + window,
+        "took {} items from the input for 1000 results",
+        pulled.get()
+    );
+}
+
+#[test]
+fn memory_does_not_grow_with_the_number_of_items() {
+    let pool = Pool::new().workers(2);
+    // 1 KB items: buffering 40,000 of them would cost 40 MB.
+    let items = || std::iter::repeat_with(|| vec![7u8; 1000]);
+    let run = |n: usize| {
+        let total: usize = pool
+            .map(items(), |v: Vec<u8>| v.len())
+            .unwrap()
+            .take(n)
+            .map(|r| r.unwrap())
+            .sum();
+        assert_eq!(total, n * 1000);
+    };
+    run(1000);
+    let before = rss_kb();
+    run(40_000);
+    let grown = rss_kb().saturating_sub(before);
+    assert!(
+        grown < 12 * 1024,
+        "resident memory grew by {grown} KiB over 40,000 items"
+    );
+}
