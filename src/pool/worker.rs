@@ -46,7 +46,14 @@ impl Worker<'_, '_> {
         // The message goes into the item's error instead of stderr (whose
         // lock another parent thread may have held at fork time).
         std::panic::set_hook(Box::new(|info| {
-            PANIC_TEXT.with(|t| *t.borrow_mut() = Some(info.to_string()));
+            let message = info
+                .payload_as_str()
+                .unwrap_or("panic with a non-string payload");
+            let text = match info.location() {
+                Some(at) => format!("{message} (at {}:{}:{})", at.file(), at.line(), at.column()),
+                None => message.to_string(),
+            };
+            PANIC_TEXT.with(|t| *t.borrow_mut() = Some(text));
         }));
         let (Some(busy), Some(since)) = (
             self.cells.get(wire::busy_cell(self.slot)),
