@@ -9,13 +9,20 @@
 //!   the caller (back-pressure: memory stays bounded for endless inputs);
 //! - the parent never blocks on a write: the work pipe's write end is
 //!   non-blocking and watched for `EPOLLOUT` only after `EAGAIN`;
-//! - every worker holds exactly one item at a time, named in its `busy`
-//!   cell, so a dead worker's item is known without asking it;
+//! - a worker holds one message (a chunk of items) at a time and names
+//!   the item it is running in its `busy` cell, so a dead worker's item is
+//!   known without asking it; the chunk's other unfinished items are sent
+//!   again (they may run twice; a duplicate result is dropped);
+//! - chunks are sized from the measured time per item (~0.2 ms of work
+//!   each, one item when items are slow), so trivial items cost a few
+//!   system calls per chunk instead of per item, and slow items still
+//!   spread evenly;
 //! - an fd is removed from the epoll set before it is closed (forked
 //!   siblings hold copies, so closing alone would not remove it).
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::io;
+use std::ops::Range;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -35,11 +42,18 @@ use crate::sys::{Child, ExitStatus, Pipe};
 pub(crate) type SourceFn<'a> = dyn FnMut(&mut Vec<u8>) -> Option<Result<(), String>> + 'a;
 
 /// What the core hands out: an item's index and its encoded result.
-pub(crate) type Completed = (usize, Result<Vec<u8>, Failure>);
+pub(crate) type Completed = (usize, Completed1);
+/// One item's outcome: its encoded result, or how it failed.
+pub(crate) type Completed1 = Result<Vec<u8>, Failure>;
 
 const WORK_KEY: u64 = u64::MAX;
 const PIDFD_BIT: u64 = 1 << 62;
 const READ_CHUNK: usize = 64 * 1024;
+/// Work per message the chunk sizing aims for.
+const CHUNK_TARGET: Duration = Duration::from_micros(200);
+/// How long the loop may sleep while an item may have been lost (see
+/// `Core::recover_lost`).
+const LOST_CHECK: Duration = Duration::from_millis(50);
 
 /// Settings of one map, from the `Pool`.
 #[derive(Debug, Clone, Copy)]
@@ -47,6 +61,15 @@ pub(crate) struct Settings {
     pub workers: usize,
     pub window: usize,
     pub timeout: Option<Duration>,
+}
+
+/// A message written to the work pipe, kept until all its items are
+/// resolved so that a dead worker's unfinished items can be sent again.
+struct Chunk {
+    message: Vec<u8>,
+    /// Each item's index and where its bytes are in `message`.
+    entries: Vec<(usize, Range<usize>)>,
+    left: usize,
 }
 
 struct Slot {
@@ -69,17 +92,31 @@ pub(crate) struct Core<'a> {
     /// Index of the next item the input will give.
     next_index: usize,
     exhausted: bool,
-    /// A message that met a full pipe, written as soon as there is room.
-    pending: Option<usize>,
+    /// The message being filled, or written as soon as the pipe has room.
     message: Vec<u8>,
-    /// Items written to the work pipe whose result has not come back.
-    in_flight: HashSet<usize>,
+    entries: Vec<(usize, Range<usize>)>,
+    pending: bool,
+    /// Items to send again (their worker died before finishing them).
+    requeue: VecDeque<(usize, Vec<u8>)>,
+    /// An item taken from the input that did not fit in the last message.
+    carry: Option<(usize, Vec<u8>)>,
+    /// Items written to the work pipe whose result has not come back, and
+    /// the chunk each went in.
+    in_flight: HashMap<usize, u64>,
+    chunks: HashMap<u64, Chunk>,
+    next_chunk: u64,
     /// Items taken from the input and not yet released by the caller.
     outstanding: usize,
     ready: VecDeque<Completed>,
     watching_out: bool,
     scratch: Vec<u8>,
     events: Vec<epoll::Event>,
+    /// Chunk sizing: items per message, and the last measurement point.
+    chunk_items: usize,
+    completed: u64,
+    measured: (Instant, u64),
+    /// A worker died holding no named item: a message may have been lost.
+    suspect: bool,
 }
 
 impl<'a> Core<'a> {
@@ -122,14 +159,23 @@ impl<'a> Core<'a> {
             slots: (0..settings.workers).map(|_| None).collect(),
             next_index: 0,
             exhausted: false,
-            pending: None,
             message: Vec::with_capacity(wire::PIPE_BUF),
-            in_flight: HashSet::new(),
+            entries: Vec::new(),
+            pending: false,
+            requeue: VecDeque::new(),
+            carry: None,
+            in_flight: HashMap::new(),
+            chunks: HashMap::new(),
+            next_chunk: 0,
             outstanding: 0,
             ready: VecDeque::new(),
             watching_out: false,
             scratch: vec![0u8; READ_CHUNK],
             events: Vec::with_capacity(64),
+            chunk_items: 1,
+            completed: 0,
+            measured: (Instant::now(), 0),
+            suspect: false,
         };
         if let Some(w) = core.work_write.as_ref() {
             epoll::add(
@@ -163,7 +209,7 @@ impl<'a> Core<'a> {
             if !self.ready.is_empty() {
                 continue;
             }
-            if self.exhausted && self.pending.is_none() && self.in_flight.is_empty() {
+            if self.all_done() {
                 self.shutdown();
                 return None;
             }
@@ -175,6 +221,14 @@ impl<'a> Core<'a> {
                 self.fail_everything(&format!("waiting for workers failed: {e}"));
             }
         }
+    }
+
+    fn all_done(&self) -> bool {
+        self.exhausted
+            && !self.pending
+            && self.carry.is_none()
+            && self.requeue.is_empty()
+            && self.in_flight.is_empty()
     }
 
     fn live_workers(&self) -> usize {
@@ -195,48 +249,34 @@ impl<'a> Core<'a> {
     /// the window and the pipe have room.
     fn dispatch(&mut self) {
         loop {
-            if self.pending.is_none() {
-                if self.exhausted || self.outstanding >= self.settings.window {
+            if !self.pending {
+                self.fill_message();
+                if self.entries.is_empty() {
                     return;
                 }
-                let index = self.next_index;
-                self.message.clear();
-                self.message
-                    .extend_from_slice(&(index as u64).to_le_bytes());
-                match (self.source)(&mut self.message) {
-                    None => {
-                        self.exhausted = true;
-                        return;
-                    }
-                    Some(Err(e)) => {
-                        self.next_index += 1;
-                        self.outstanding += 1;
-                        self.ready.push_back((index, Err(Failure::Encode(e))));
-                        continue;
-                    }
-                    Some(Ok(())) => {
-                        self.next_index += 1;
-                        self.outstanding += 1;
-                        if self.message.len() > wire::PIPE_BUF {
-                            let size = self.message.len() - wire::WORK_HEADER;
-                            let max = wire::MAX_ITEM;
-                            self.ready
-                                .push_back((index, Err(Failure::TooLarge { size, max })));
-                            continue;
-                        }
-                        self.pending = Some(index);
-                    }
-                }
+                self.pending = true;
             }
-            let Some(index) = self.pending else { return };
             let Some(w) = self.work_write.as_ref() else {
                 return;
             };
             match rustix::io::write(w, &self.message) {
                 Ok(_) => {
                     // ≤ PIPE_BUF on a pipe: all or nothing.
-                    self.pending = None;
-                    self.in_flight.insert(index);
+                    self.pending = false;
+                    let id = self.next_chunk;
+                    self.next_chunk += 1;
+                    for (index, _) in &self.entries {
+                        self.in_flight.insert(*index, id);
+                    }
+                    let chunk = Chunk {
+                        message: std::mem::replace(
+                            &mut self.message,
+                            Vec::with_capacity(wire::PIPE_BUF),
+                        ),
+                        left: self.entries.len(),
+                        entries: std::mem::take(&mut self.entries),
+                    };
+                    self.chunks.insert(id, chunk);
                 }
                 Err(Errno::INTR) => {}
                 Err(Errno::AGAIN) => {
@@ -244,11 +284,163 @@ impl<'a> Core<'a> {
                     return;
                 }
                 Err(e) => {
-                    self.pending = None;
+                    self.pending = false;
                     let msg = format!("writing to the work pipe failed: {e}");
-                    self.ready.push_back((index, Err(Failure::Pool(msg))));
+                    for (index, _) in self.entries.drain(..) {
+                        self.ready
+                            .push_back((index, Err(Failure::Pool(msg.clone()))));
+                    }
                 }
             }
+        }
+    }
+
+    /// Fills `message` with up to `chunk_items` entries: items to resend
+    /// first, then new items from the input, while the window has room.
+    fn fill_message(&mut self) {
+        self.message.clear();
+        self.entries.clear();
+        let limit = self.chunk_limit();
+        while self.entries.len() < limit {
+            let at = self.message.len();
+            if let Some((index, item)) = self.requeue.pop_front().or_else(|| self.carry.take()) {
+                if at + wire::ENTRY_HEADER + item.len() > wire::PIPE_BUF {
+                    // Does not fit: first in line for the next message.
+                    match self.carry {
+                        None => self.carry = Some((index, item)),
+                        Some(_) => self.requeue.push_front((index, item)),
+                    }
+                    return;
+                }
+                self.message.extend_from_slice(&[0u8; wire::ENTRY_HEADER]);
+                self.message.extend_from_slice(&item);
+                self.push_entry(at, index);
+                continue;
+            }
+            if self.exhausted || self.outstanding >= self.settings.window {
+                return;
+            }
+            let index = self.next_index;
+            // The item is encoded in place, right after its entry header.
+            self.message.extend_from_slice(&[0u8; wire::ENTRY_HEADER]);
+            let encoded = (self.source)(&mut self.message);
+            let size = self.message.len() - at - wire::ENTRY_HEADER;
+            match encoded {
+                None => {
+                    self.message.truncate(at);
+                    self.exhausted = true;
+                    return;
+                }
+                Some(Err(e)) => {
+                    self.message.truncate(at);
+                    self.took(index, Some(Err(Failure::Encode(e))));
+                }
+                Some(Ok(())) if size > wire::MAX_ITEM => {
+                    self.message.truncate(at);
+                    let max = wire::MAX_ITEM;
+                    self.took(index, Some(Err(Failure::TooLarge { size, max })));
+                }
+                Some(Ok(())) if self.message.len() > wire::PIPE_BUF => {
+                    let item = self.message[at + wire::ENTRY_HEADER..].to_vec();
+                    self.message.truncate(at);
+                    self.took(index, None);
+                    self.carry = Some((index, item));
+                    return;
+                }
+                Some(Ok(())) => {
+                    self.took(index, None);
+                    self.push_entry(at, index);
+                }
+            }
+        }
+    }
+
+    /// Counts one item taken from the input; `failed` if it already failed.
+    fn took(&mut self, index: usize, failed: Option<Completed1>) {
+        self.next_index += 1;
+        self.outstanding += 1;
+        if let Some(result) = failed {
+            self.ready.push_back((index, result));
+        }
+    }
+
+    fn push_entry(&mut self, at: usize, index: usize) {
+        wire::fill_entry_header(&mut self.message, at, index);
+        let start = at + wire::ENTRY_HEADER;
+        self.entries.push((index, start..self.message.len()));
+    }
+
+    /// Items per message: about [`CHUNK_TARGET`] of work at the measured
+    /// rate, and never more than a share of the window that keeps every
+    /// worker busy.
+    fn chunk_limit(&self) -> usize {
+        let by_window = (self.settings.window / (2 * self.settings.workers)).max(1);
+        self.chunk_items.min(by_window)
+    }
+
+    /// Counts `n` results and re-sizes chunks from the time they took.
+    fn note_completed(&mut self, n: u64) {
+        self.completed += n;
+        let (since, at) = self.measured;
+        let done = self.completed - at;
+        let workers = self.settings.workers as u64;
+        if done < (2 * workers).max(self.chunk_items as u64 * workers) {
+            return;
+        }
+        let per_item = since.elapsed().as_nanos() as u64 * workers / done.max(1);
+        let target = CHUNK_TARGET.as_nanos() as u64;
+        self.chunk_items = (target / per_item.max(1)).clamp(1, wire::PIPE_BUF as u64) as usize;
+        self.measured = (Instant::now(), self.completed);
+    }
+
+    /// Marks `index` resolved; false if it was not in flight (a duplicate).
+    fn resolve(&mut self, index: usize) -> bool {
+        let Some(id) = self.in_flight.remove(&index) else {
+            return false;
+        };
+        if let Some(chunk) = self.chunks.get_mut(&id) {
+            chunk.left = chunk.left.saturating_sub(1);
+            if chunk.left == 0 {
+                self.chunks.remove(&id);
+            }
+        }
+        true
+    }
+
+    /// Sends again every unresolved item of chunk `id` (its worker died).
+    fn requeue_chunk(&mut self, id: u64) {
+        let Some(chunk) = self.chunks.remove(&id) else {
+            return;
+        };
+        for (index, range) in chunk.entries {
+            if self.in_flight.remove(&index).is_some() {
+                let item = chunk.message.get(range).unwrap_or_default().to_vec();
+                self.requeue.push_back((index, item));
+            }
+        }
+    }
+
+    /// A message may have been lost: a worker died after taking it but
+    /// before naming its item. When nothing is running and nothing is
+    /// queued in the pipe, every item still in flight was lost: send it
+    /// again (a late duplicate result would be dropped).
+    fn recover_lost(&mut self) {
+        if self.in_flight.is_empty() {
+            self.suspect = false;
+            return;
+        }
+        let idle = (0..self.slots.len()).all(|slot| {
+            self.cells
+                .get(wire::busy_cell(slot))
+                .is_none_or(|c| c.load(Ordering::Acquire) == 0)
+        });
+        let queued = rustix::io::ioctl_fionread(&self.work_read).unwrap_or(1);
+        if idle && queued == 0 && !self.pending {
+            let ids: Vec<u64> = self.chunks.keys().copied().collect();
+            for id in ids {
+                self.requeue_chunk(id);
+            }
+            self.suspect = false;
         }
     }
 
@@ -272,7 +464,11 @@ impl<'a> Core<'a> {
     /// Sleeps until a result, a worker's death, room in the work pipe or a
     /// per-item deadline.
     fn wait(&mut self) -> io::Result<()> {
-        let timeout = self.next_deadline().map(|d| rustix::event::Timespec {
+        let mut sleep = self.next_deadline();
+        if self.suspect {
+            sleep = Some(sleep.map_or(LOST_CHECK, |d| d.min(LOST_CHECK)));
+        }
+        let timeout = sleep.map(|d| rustix::event::Timespec {
             tv_sec: d.as_secs() as i64,
             tv_nsec: i64::from(d.subsec_nanos()),
         });
@@ -284,6 +480,10 @@ impl<'a> Core<'a> {
             timeout.as_ref(),
         );
         let result = match r {
+            Ok(_) if events.is_empty() && self.suspect => {
+                self.recover_lost();
+                Ok(())
+            }
             Ok(_) | Err(Errno::INTR) => {
                 for event in &events {
                     self.handle(event.data.u64());
@@ -332,20 +532,27 @@ impl<'a> Core<'a> {
             }
         }
         let mut used = 0;
+        let mut results = Vec::new();
         while let Some((frame, len)) = wire::parse_result(&worker.buf[used..]) {
             used += len;
-            if !self.in_flight.remove(&frame.index) {
-                continue;
-            }
             let result = match frame.tag {
                 Some(Tag::Ok) => Ok(frame.payload.to_vec()),
                 Some(Tag::Panic) => Err(Failure::Panicked(lossy(frame.payload))),
                 Some(Tag::Error) => Err(Failure::Encode(lossy(frame.payload))),
                 None => Err(Failure::Pool("malformed result frame".into())),
             };
-            self.ready.push_back((frame.index, result));
+            results.push((frame.index, result));
         }
         worker.buf.drain(..used);
+        let n = results.len() as u64;
+        for (index, result) in results {
+            if self.resolve(index) {
+                self.ready.push_back((index, result));
+            }
+        }
+        if n > 0 {
+            self.note_completed(n);
+        }
     }
 
     /// The worker in `slot` has exited: collect its last results, report
@@ -369,21 +576,29 @@ impl<'a> Core<'a> {
                 core_dumped: false,
             },
         };
-        if let Some(busy) = self.cells.get(wire::busy_cell(slot)) {
-            let held = busy.swap(0, Ordering::AcqRel);
-            if held > 0 {
+        let held = self
+            .cells
+            .get(wire::busy_cell(slot))
+            .map_or(0, |busy| busy.swap(0, Ordering::AcqRel));
+        let chunk = held
+            .checked_sub(1)
+            .and_then(|i| self.in_flight.get(&(i as usize)).copied());
+        match chunk {
+            Some(id) => {
                 let index = (held - 1) as usize;
-                if self.in_flight.remove(&index) {
-                    let failure = match (timed_out, self.settings.timeout) {
-                        (Some(i), Some(limit)) if i == index => Failure::TimedOut(limit),
-                        _ => Failure::WorkerDied(status),
-                    };
-                    self.ready.push_back((index, Err(failure)));
-                }
+                self.resolve(index);
+                let failure = match (timed_out, self.settings.timeout) {
+                    (Some(i), Some(limit)) if i == index => Failure::TimedOut(limit),
+                    _ => Failure::WorkerDied(status),
+                };
+                self.ready.push_back((index, Err(failure)));
+                self.requeue_chunk(id);
             }
+            // It named no unfinished item: it may have died between taking
+            // a message and naming its first item.
+            None => self.suspect = !self.in_flight.is_empty(),
         }
-        let work_left = !(self.exhausted && self.pending.is_none() && self.in_flight.is_empty());
-        if work_left {
+        if !self.all_done() {
             // A failed fork leaves the slot empty; `next_completed` retries
             // and gives up only when no worker is left at all.
             let _ = self.spawn(slot);
@@ -494,8 +709,14 @@ impl<'a> Core<'a> {
 
     /// Reports every unfinished item as failed and stops taking input.
     fn fail_everything(&mut self, why: &str) {
-        let mut lost: Vec<usize> = self.in_flight.drain().collect();
-        lost.extend(self.pending.take());
+        let mut lost: Vec<usize> = self.in_flight.drain().map(|(i, _)| i).collect();
+        self.chunks.clear();
+        lost.extend(self.requeue.drain(..).map(|(i, _)| i));
+        lost.extend(self.carry.take().map(|(i, _)| i));
+        if self.pending {
+            lost.extend(self.entries.drain(..).map(|(i, _)| i));
+            self.pending = false;
+        }
         lost.sort_unstable();
         for index in lost {
             self.ready

@@ -53,12 +53,12 @@
 //!
 //! - **Work (single producer, many consumers):** one pipe, read by all
 //!   workers, which compete for messages. The pipe is in packet mode
-//!   (`O_DIRECT`) and each message (an 8-byte index, then the encoded item)
+//!   (`O_DIRECT`) and each message (a chunk of entries: 8-byte index, 4-byte length, encoded item)
 //!   is at most `PIPE_BUF` bytes, so each write is atomic and each `read`
 //!   takes exactly one whole message: no worker ever sees half an item.
 //!   [`Pool::map_slice`] sends indices only (8 bytes) since the workers
 //!   already hold the slice; [`Pool::map`] and [`Pool::map_bytes`] send the
-//!   item itself, up to 4,088 bytes (a larger item fails with
+//!   item itself, up to 4,084 bytes (a larger item fails with
 //!   [`Failure::TooLarge`]; put big items in a slice).
 //! - **Results (many producers, one consumer):** each worker writes
 //!   length-prefixed frames on its own pipe, so results of any size never

@@ -1,9 +1,11 @@
 //! The bytes on the pipes.
 //!
-//! - Work message (parent → the shared work pipe → one worker):
-//!   `index: u64 LE` then the encoded item; at most [`PIPE_BUF`] bytes in
-//!   all, so the write is atomic and, the pipe being in packet mode
-//!   (`O_DIRECT`), one `read` by one worker takes exactly one message.
+//! - Work message (parent → the shared work pipe → one worker): one or
+//!   more entries `index: u64 LE`, `len: u32 LE`, `len` bytes of encoded
+//!   item (none for slice maps). At most [`PIPE_BUF`] bytes in all, so the
+//!   write is atomic and, the pipe being in packet mode (`O_DIRECT`), one
+//!   `read` by one worker takes exactly one whole message. Several entries
+//!   make a chunk: the parent sizes chunks so each is ~0.2 ms of work.
 //! - Result frame (worker → its own result pipe → parent):
 //!   `len: u32 LE` (of what follows), `index: u64 LE`, `tag: u8`, payload
 //!   (the encoded result, or an error or panic message). A result pipe has
@@ -16,10 +18,10 @@
 
 /// Largest write the kernel guarantees to be atomic on a pipe (Linux).
 pub(crate) const PIPE_BUF: usize = libc::PIPE_BUF;
-/// Bytes of a work message before the item.
-pub(crate) const WORK_HEADER: usize = 8;
+/// Bytes of a work entry before the item.
+pub(crate) const ENTRY_HEADER: usize = 8 + 4;
 /// Largest encoded item that fits in one work message.
-pub(crate) const MAX_ITEM: usize = PIPE_BUF - WORK_HEADER;
+pub(crate) const MAX_ITEM: usize = PIPE_BUF - ENTRY_HEADER;
 /// Bytes of a result frame before the payload.
 pub(crate) const RESULT_HEADER: usize = 4 + 8 + 1;
 
@@ -39,11 +41,22 @@ pub(crate) fn since_cell(slot: usize) -> usize {
     2 * slot + 1
 }
 
-/// Splits a work message into (index, item bytes).
-pub(crate) fn split_work(msg: &[u8]) -> Option<(usize, &[u8])> {
-    let (head, item) = msg.split_first_chunk::<WORK_HEADER>()?;
-    let index = usize::try_from(u64::from_le_bytes(*head)).ok()?;
-    Some((index, item))
+/// Writes the header of the work entry that starts at `at` in `msg` (the
+/// item's bytes follow it up to the end of `msg`).
+pub(crate) fn fill_entry_header(msg: &mut [u8], at: usize, index: usize) {
+    let len = (msg.len() - at - ENTRY_HEADER) as u32;
+    msg[at..at + 8].copy_from_slice(&(index as u64).to_le_bytes());
+    msg[at + 8..at + 12].copy_from_slice(&len.to_le_bytes());
+}
+
+/// Splits the first entry off a work message: `(index, item, rest)`.
+pub(crate) fn next_entry(msg: &[u8]) -> Option<(usize, &[u8], &[u8])> {
+    let (index, rest) = msg.split_first_chunk::<8>()?;
+    let (len, rest) = rest.split_first_chunk::<4>()?;
+    let len = u32::from_le_bytes(*len) as usize;
+    let index = usize::try_from(u64::from_le_bytes(*index)).ok()?;
+    let item = rest.get(..len)?;
+    Some((index, item, &rest[len..]))
 }
 
 /// Writes the header of a result frame into the first [`RESULT_HEADER`]
@@ -112,10 +125,18 @@ mod tests {
     }
 
     #[test]
-    fn work_message_splits_into_index_and_item() {
-        let mut msg = 5u64.to_le_bytes().to_vec();
+    fn work_message_holds_a_chunk_of_entries() {
+        let mut msg = vec![0u8; ENTRY_HEADER];
         msg.extend_from_slice(b"abc");
-        assert_eq!(split_work(&msg), Some((5, &b"abc"[..])));
-        assert_eq!(split_work(b"short"), None);
+        fill_entry_header(&mut msg, 0, 5);
+        let at = msg.len();
+        msg.extend_from_slice(&[0u8; ENTRY_HEADER]);
+        fill_entry_header(&mut msg, at, 6);
+        let (index, item, rest) = next_entry(&msg).unwrap();
+        assert_eq!((index, item), (5, &b"abc"[..]));
+        let (index, item, rest) = next_entry(rest).unwrap();
+        assert_eq!((index, item), (6, &b""[..]));
+        assert!(rest.is_empty());
+        assert_eq!(next_entry(&msg[..14]), None);
     }
 }

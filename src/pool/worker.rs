@@ -62,7 +62,7 @@ impl Worker<'_, '_> {
             return EXIT_BAD_MESSAGE;
         };
         let mut msg = vec![0u8; wire::PIPE_BUF];
-        let mut out = Vec::with_capacity(4096);
+        let mut out = Vec::with_capacity(64 * 1024);
         loop {
             // One read takes one whole message: the pipe is in packet mode
             // and every message is at most PIPE_BUF bytes.
@@ -72,40 +72,51 @@ impl Worker<'_, '_> {
                 Err(rustix::io::Errno::INTR) => continue,
                 Err(_) => return EXIT_READ_FAILED,
             };
-            let Some((index, item)) = wire::split_work(&msg[..n]) else {
-                return EXIT_BAD_MESSAGE;
-            };
-            let now = self.base.elapsed().as_nanos() as u64;
-            since.store(now, Ordering::Relaxed);
-            busy.store(index as u64 + 1, Ordering::Release);
-
             out.clear();
-            out.extend_from_slice(&[0u8; wire::RESULT_HEADER]);
-            let tag = match catch_unwind(AssertUnwindSafe(|| (self.work)(index, item, &mut out))) {
-                Ok(Ok(())) => Tag::Ok,
-                Ok(Err(message)) => {
-                    out.truncate(wire::RESULT_HEADER);
-                    out.extend_from_slice(message.as_bytes());
-                    Tag::Error
-                }
-                Err(payload) => {
-                    let text = PANIC_TEXT
-                        .with(|t| t.borrow_mut().take())
-                        .unwrap_or_else(|| panic_payload_text(payload.as_ref()));
-                    out.truncate(wire::RESULT_HEADER);
-                    out.extend_from_slice(text.as_bytes());
-                    Tag::Panic
-                }
-            };
-            wire::fill_result_header(&mut out, index, tag);
+            let mut entries = &msg[..n];
+            while !entries.is_empty() {
+                let Some((index, item, rest)) = wire::next_entry(entries) else {
+                    return EXIT_BAD_MESSAGE;
+                };
+                entries = rest;
+                let now = self.base.elapsed().as_nanos() as u64;
+                since.store(now, Ordering::Relaxed);
+                busy.store(index as u64 + 1, Ordering::Release);
+                self.run_one(index, item, &mut out);
+            }
+            // One write for the whole chunk's results.
             if write_all(self.results, &out).is_err() {
                 return EXIT_PARENT_GONE;
             }
-            // Only now is the item off this worker's hands: dying before
+            // Only now is the chunk off this worker's hands: dying before
             // this store still names the item (its result, if it arrived,
-            // wins).
+            // wins; the chunk's other unfinished items are sent again).
             busy.store(0, Ordering::Release);
         }
+    }
+
+    /// Runs one item and appends its result frame to `out`.
+    fn run_one(&self, index: usize, item: &[u8], out: &mut Vec<u8>) {
+        let start = out.len();
+        out.extend_from_slice(&[0u8; wire::RESULT_HEADER]);
+        let payload = start + wire::RESULT_HEADER;
+        let tag = match catch_unwind(AssertUnwindSafe(|| (self.work)(index, item, out))) {
+            Ok(Ok(())) => Tag::Ok,
+            Ok(Err(message)) => {
+                out.truncate(payload);
+                out.extend_from_slice(message.as_bytes());
+                Tag::Error
+            }
+            Err(panic) => {
+                let text = PANIC_TEXT
+                    .with(|t| t.borrow_mut().take())
+                    .unwrap_or_else(|| panic_payload_text(panic.as_ref()));
+                out.truncate(payload);
+                out.extend_from_slice(text.as_bytes());
+                Tag::Panic
+            }
+        };
+        wire::fill_result_header(&mut out[start..], index, tag);
     }
 }
 
