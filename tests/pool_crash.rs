@@ -142,3 +142,83 @@ fn an_item_over_the_timeout_is_killed_and_reported() {
         }
     }
 }
+
+#[test]
+fn a_crash_inside_a_big_chunk_resends_the_chunks_other_items() {
+    // Trivial items travel in chunks of hundreds; the items sharing a
+    // message with the crashing one must still arrive.
+    let pool = Pool::new().workers(2);
+    let results: Vec<Result<u64, TaskError>> = pool
+        .map(0..20_000u64, |n| {
+            if n == 7_777 || n == 15_000 {
+                std::process::abort();
+            }
+            n + 1
+        })
+        .unwrap()
+        .collect();
+    for (i, r) in results.iter().enumerate() {
+        if i == 7_777 || i == 15_000 {
+            let err = r.as_ref().unwrap_err();
+            assert!(signaled(libc::SIGABRT)(&err.failure), "{err}");
+        } else {
+            assert_eq!(r, &Ok(i as u64 + 1));
+        }
+    }
+}
+
+/// The other workers of the pool this worker belongs to: the other
+/// children of the thread that forked it (tests run on several threads).
+fn siblings() -> Vec<i32> {
+    let me = std::process::id() as i32;
+    let parent = std::os::unix::process::parent_id();
+    for task in std::fs::read_dir(format!("/proc/{parent}/task")).unwrap() {
+        let children = std::fs::read_to_string(task.unwrap().path().join("children"));
+        let pids: Vec<i32> = children
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect();
+        if pids.contains(&me) {
+            return pids.into_iter().filter(|&p| p != me).collect();
+        }
+    }
+    Vec::new()
+}
+
+#[test]
+fn a_worker_killed_from_outside_busy_or_idle_never_stalls_the_map() {
+    // Item 300 SIGKILLs the other workers, whatever they are doing: running
+    // an item (that item fails), waiting for work, or just taking a message.
+    let pool = Pool::new().workers(3);
+    let results: Vec<Result<u64, TaskError>> = pool
+        .map(0..3_000u64, |n| {
+            if n == 300 {
+                for pid in siblings() {
+                    kill_pid(pid, libc::SIGKILL);
+                }
+            }
+            n * 2
+        })
+        .unwrap()
+        .collect();
+    assert_eq!(results.len(), 3_000);
+    let mut failed = 0;
+    for (i, r) in results.iter().enumerate() {
+        match r {
+            Ok(v) => assert_eq!(*v, i as u64 * 2),
+            Err(e) => {
+                failed += 1;
+                assert!(signaled(libc::SIGKILL)(&e.failure), "{e}");
+            }
+        }
+    }
+    assert!(
+        failed <= 2,
+        "{failed} items failed; at most the two killed workers' items may"
+    );
+}
+
+fn kill_pid(pid: i32, signal: i32) {
+    let _ = parx::sys::signal::kill(pid, signal);
+}
