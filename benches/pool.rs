@@ -12,13 +12,17 @@
 //!   pipe per worker carrying length-prefixed frames with the parent
 //!   choosing the worker.
 //!
+//! `cargo bench --bench pool -- --side-by-side` skips criterion and prints
+//! one table instead: each contender run in turn, rounds interleaved, best
+//! of N (a fair comparison on a machine shared with other load).
+//!
 //! Results and how to read them: `bench/README.md`.
 
 use std::hint::black_box;
 use std::os::fd::{AsFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use parx::pool::Pool;
 use parx::sys::Pipe;
 use parx::sys::fork::fork_with;
@@ -326,4 +330,169 @@ fn distribution(c: &mut Criterion) {
 }
 
 criterion_group!(benches, trivial, distribution, cpu_bound);
-criterion_main!(benches);
+
+/// Best wall time of each contender over `rounds` interleaved rounds.
+fn best_of(rounds: usize, contenders: &mut [(&str, &mut dyn FnMut())]) -> Vec<Duration> {
+    let mut best = vec![Duration::MAX; contenders.len()];
+    for _ in 0..rounds {
+        for (i, (_, run)) in contenders.iter_mut().enumerate() {
+            let t = Instant::now();
+            run();
+            best[i] = best[i].min(t.elapsed());
+        }
+    }
+    best
+}
+
+fn side_by_side() {
+    let rounds: usize = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(5);
+    let per_ms = rounds_per_ms();
+    let items: Vec<u64> = (0..2000).collect();
+    let work = |&n: &u64| spin(n, per_ms);
+    let pool1 = Pool::new().workers(1);
+    let pool2 = Pool::new().workers(2);
+    let rayon1 = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let rayon2 = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let want: Vec<u64> = items.iter().map(work).collect();
+    let check = |got: Vec<u64>| assert!(got == want);
+    let mut contenders: [(&str, &mut dyn FnMut()); 5] = [
+        ("sequential", &mut || {
+            check(items.iter().map(work).collect())
+        }),
+        ("pool, 1 worker", &mut || {
+            check(
+                pool1
+                    .map_slice(&items, work)
+                    .unwrap()
+                    .map(|r| r.unwrap())
+                    .collect(),
+            )
+        }),
+        ("pool, 2 workers", &mut || {
+            check(
+                pool2
+                    .map_slice(&items, work)
+                    .unwrap()
+                    .map(|r| r.unwrap())
+                    .collect(),
+            )
+        }),
+        ("rayon, 1 thread", &mut || {
+            check(rayon1.install(|| items.par_iter().map(work).collect()))
+        }),
+        ("rayon, 2 threads", &mut || {
+            check(rayon2.install(|| items.par_iter().map(work).collect()))
+        }),
+    ];
+    let best = best_of(rounds, &mut contenders);
+    println!("cpu-bound: 2,000 items of ~1 ms, best of {rounds} interleaved rounds");
+    let seq = best[0].as_secs_f64();
+    for ((name, _), t) in contenders.iter().zip(&best) {
+        let t = t.as_secs_f64();
+        println!(
+            "  {name:<18} {:>8.1} ms   speedup vs sequential {:.2}x",
+            t * 1e3,
+            seq / t
+        );
+    }
+    println!(
+        "  pool/rayon with 2: {:.2} (1.00 = as fast as rayon)",
+        best[4].as_secs_f64() / best[2].as_secs_f64()
+    );
+
+    let n = TRIVIAL;
+    let slice: Vec<u64> = (0..n).collect();
+    let mut trivial: [(&str, &mut dyn FnMut()); 5] = [
+        ("map, 1 worker", &mut || {
+            assert_eq!(pool1.map(0..n, |x| x + 1).unwrap().count(), n as usize)
+        }),
+        ("map, 2 workers", &mut || {
+            assert_eq!(pool2.map(0..n, |x| x + 1).unwrap().count(), n as usize)
+        }),
+        ("map unordered, 2", &mut || {
+            assert_eq!(
+                pool2.map(0..n, |x| x + 1).unwrap().unordered().count(),
+                n as usize
+            )
+        }),
+        ("map_slice, 2", &mut || {
+            assert_eq!(
+                pool2.map_slice(&slice, |x| x + 1).unwrap().count(),
+                n as usize
+            )
+        }),
+        ("map_bytes, 2", &mut || {
+            assert_eq!(
+                pool2
+                    .map_bytes((0..n).map(u64::to_le_bytes), |b| b.to_vec())
+                    .unwrap()
+                    .count(),
+                n as usize
+            )
+        }),
+    ];
+    let best = best_of(rounds, &mut trivial);
+    println!("trivial items: {n} items, best of {rounds}");
+    for ((name, _), t) in trivial.iter().zip(&best) {
+        let t = t.as_secs_f64();
+        println!(
+            "  {name:<18} {:>8.1} ms   {:>6.2} M items/s",
+            t * 1e3,
+            n as f64 / t / 1e6
+        );
+    }
+
+    let want: u64 = (1..=n).sum();
+    let mut designs: [(&str, &mut dyn FnMut()); 5] = [
+        ("shared, packet, 1/msg", &mut || {
+            assert_eq!(proto_shared(n, 2, true), want)
+        }),
+        ("shared, plain, batched", &mut || {
+            assert_eq!(proto_shared(n, 2, false), want)
+        }),
+        ("per-worker, k=2", &mut || {
+            assert_eq!(proto_per_worker(n, 2, 2), want)
+        }),
+        ("per-worker, k=64", &mut || {
+            assert_eq!(proto_per_worker(n, 2, 64), want)
+        }),
+        ("pool (shared, chunks)", &mut || {
+            assert_eq!(
+                pool2
+                    .map_slice(&slice, |x| x + 1)
+                    .unwrap()
+                    .map(|r| r.unwrap())
+                    .sum::<u64>(),
+                want
+            )
+        }),
+    ];
+    let best = best_of(rounds, &mut designs);
+    println!("distribution prototypes, 2 workers, {n} trivial items, best of {rounds}");
+    for ((name, _), t) in designs.iter().zip(&best) {
+        let t = t.as_secs_f64();
+        println!(
+            "  {name:<22} {:>8.1} ms   {:>6.2} M items/s",
+            t * 1e3,
+            n as f64 / t / 1e6
+        );
+    }
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--side-by-side") {
+        side_by_side();
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
