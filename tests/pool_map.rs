@@ -105,3 +105,37 @@ fn an_empty_input_gives_an_empty_result() {
     let pool = Pool::new().workers(2);
     assert_eq!(pool.map(Vec::<u32>::new(), |x| x).unwrap().count(), 0);
 }
+
+#[test]
+fn a_worker_can_run_a_pool_of_its_own() {
+    let pool = Pool::new().workers(2);
+    let got: Vec<u64> = pool
+        .map(1..=4u64, |n| {
+            let inner = Pool::new().workers(2);
+            inner
+                .map(0..n * 10, |k| k * n)
+                .unwrap()
+                .map(|r| r.unwrap())
+                .sum::<u64>()
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let want: Vec<u64> = (1..=4u64)
+        .map(|n| (0..n * 10).map(|k| k * n).sum())
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn the_function_sees_data_captured_before_the_fork() {
+    // No Send, no 'static, no serde: the workers hold a copy-on-write copy.
+    let table: std::rc::Rc<Vec<u32>> = std::rc::Rc::new((0..1000).map(|i| i * i).collect());
+    let pool = Pool::new().workers(2);
+    let got: Vec<u32> = pool
+        .map(0..1000usize, |i| table[i] + 1)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(got, table.iter().map(|v| v + 1).collect::<Vec<_>>());
+}
