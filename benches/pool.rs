@@ -451,6 +451,17 @@ fn side_by_side() {
         );
     }
 
+    let mut empty = Duration::MAX;
+    for _ in 0..rounds * 10 {
+        let t = Instant::now();
+        assert_eq!(pool2.map(0..0u64, |x| x).unwrap().count(), 0);
+        empty = empty.min(t.elapsed());
+    }
+    println!(
+        "  empty map, 2 workers (fork, set up, kill, reap): {:.0} us",
+        empty.as_secs_f64() * 1e6
+    );
+
     let want: u64 = (1..=n).sum();
     let mut designs: [(&str, &mut dyn FnMut()); 5] = [
         ("shared, packet, 1/msg", &mut || {

@@ -29,8 +29,10 @@
 //! the function needs no `Send`, no `'static`, no serialization. The cost
 //! and the rules:
 //!
-//! - A map forks `workers` processes (about 0.1 ms each for a small
-//!   program, more for a large resident set) and ends them when it is done.
+//! - Each map forks `workers` processes (about 0.1 ms each for a small
+//!   program, more for a large resident set) and kills them when it is
+//!   done: [`Pool`] itself is only settings. Forking per map is what lets
+//!   the function borrow anything.
 //! - Only the forking thread exists in a worker. The function must not
 //!   take a lock that another thread of the program might have held at
 //!   fork time: don't print with `println!` from the function if other
@@ -53,29 +55,55 @@
 //!
 //! - **Work (single producer, many consumers):** one pipe, read by all
 //!   workers, which compete for messages. The pipe is in packet mode
-//!   (`O_DIRECT`) and each message (a chunk of entries: 8-byte index, 4-byte length, encoded item)
-//!   is at most `PIPE_BUF` bytes, so each write is atomic and each `read`
-//!   takes exactly one whole message: no worker ever sees half an item.
-//!   [`Pool::map_slice`] sends indices only (8 bytes) since the workers
-//!   already hold the slice; [`Pool::map`] and [`Pool::map_bytes`] send the
-//!   item itself, up to 4,084 bytes (a larger item fails with
-//!   [`Failure::TooLarge`]; put big items in a slice).
+//!   (`O_DIRECT`) and each message is at most `PIPE_BUF` bytes, so each
+//!   write is atomic and each `read` takes exactly one whole message: no
+//!   worker ever sees half an item, and no worker is ever handed work while
+//!   another sits idle. A message is a chunk of entries (8-byte index,
+//!   4-byte length, encoded item). [`Pool::map_slice`] sends indices only,
+//!   since the workers already hold the slice; [`Pool::map`] and
+//!   [`Pool::map_bytes`] send the item itself, up to [`MAX_ITEM_BYTES`]
+//!   (4,084; a larger item fails alone with [`Failure::TooLarge`] — put big
+//!   items in a slice).
+//! - **Chunks** are sized from the measured time per item: about 0.2 ms of
+//!   work per message, a single item when items are slow. Trivial items
+//!   then cost a few system calls per chunk rather than per item (≈4 M
+//!   items/s instead of ≈0.3 M), while slow items still spread evenly.
 //! - **Results (many producers, one consumer):** each worker writes
-//!   length-prefixed frames on its own pipe, so results of any size never
-//!   interleave; the parent multiplexes all result pipes and each worker's
-//!   pidfd in one `epoll` loop.
+//!   length-prefixed frames on its own pipe, one write per chunk, so
+//!   results of any size never interleave; the parent multiplexes all
+//!   result pipes and each worker's pidfd in one `epoll` loop.
 //! - **Which item a worker holds** is in a cell of shared memory the worker
-//!   sets before running an item and clears after its result is written,
-//!   so a worker that dies is never asked: its item is known.
+//!   sets before running each item and clears after the chunk's results
+//!   are written, so a dead worker is never asked: its item is known, and
+//!   the chunk's other unfinished items are sent again (they may run
+//!   twice). A worker that dies holding nothing named (killed between
+//!   taking a message and starting it) makes the parent check, once the
+//!   pool is idle and the pipe empty, for items nobody holds, and resend
+//!   them.
 //! - **Back-pressure:** at most [`Pool::window`] items are taken from the
 //!   input and not yet returned to the caller. A caller that stops reading
 //!   stops the input; an endless iterator is read lazily.
 //! - **No orphans, no zombies:** the parent is the only holder of the work
 //!   pipe's write end, so workers read end-of-file if it dies; each worker
-//!   also has `PR_SET_PDEATHSIG` = `SIGKILL`. Dropping a map (also while
-//!   unwinding from a panic) kills and reaps every worker. The map types
-//!   are not `Send`: the thread that forked the workers is the one that
-//!   owns them.
+//!   also has `PR_SET_PDEATHSIG` = `SIGKILL`, which covers a worker busy
+//!   in a long item. Dropping a map (also while unwinding from a panic)
+//!   kills and reaps every worker. The map types are not `Send`: the thread
+//!   that forked the workers is the one that owns them (the death signal
+//!   follows the forking *thread*).
+//!
+//! # Why one shared pipe (measured)
+//!
+//! `cargo bench --bench pool -- --side-by-side` runs bare prototypes of
+//! both designs on 100,000 trivial items with 2 workers (details in
+//! `bench/pool.md`): a shared pipe with one 8-byte index per message moves
+//! ≈0.7 M items/s (one `read` per item per worker); per-worker pipes with
+//! length-prefixed frames ≈0.2 M items/s when the parent keeps 2 items in
+//! flight per worker, and ≈10 M items/s when it batches 64. Batching, not
+//! the pipe layout, is what matters; the shared pipe gets it from chunks
+//! (≈4 M items/s in the full pool, with failure handling) and keeps what
+//! per-worker queues lose: a free worker takes the next chunk itself, so a
+//! slow item never strands work queued behind it, and a dead worker holds
+//! at most one message.
 //!
 //! # Serialization: postcard
 //!
