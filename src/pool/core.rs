@@ -20,7 +20,7 @@
 //! - an fd is removed from the epoll set before it is closed (forked
 //!   siblings hold copies, so closing alone would not remove it).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::io;
 use std::ops::Range;
 use std::os::fd::{AsFd, OwnedFd};
@@ -31,6 +31,7 @@ use rustix::event::epoll;
 use rustix::io::Errno;
 
 use crate::pool::error::{Failure, PoolError};
+use crate::pool::index_map::IndexMap;
 use crate::pool::wire::{self, Tag};
 use crate::pool::worker::{WorkFn, Worker};
 use crate::sys::fork::{SharedCells, fork_with};
@@ -102,9 +103,9 @@ pub(crate) struct Core<'a> {
     carry: Option<(usize, Vec<u8>)>,
     /// Items written to the work pipe whose result has not come back, and
     /// the chunk each went in.
-    in_flight: HashMap<usize, u64>,
-    chunks: HashMap<u64, Chunk>,
-    next_chunk: u64,
+    in_flight: IndexMap<usize>,
+    chunks: IndexMap<Chunk>,
+    next_chunk: usize,
     /// Items taken from the input and not yet released by the caller.
     outstanding: usize,
     ready: VecDeque<Completed>,
@@ -164,8 +165,8 @@ impl<'a> Core<'a> {
             pending: false,
             requeue: VecDeque::new(),
             carry: None,
-            in_flight: HashMap::new(),
-            chunks: HashMap::new(),
+            in_flight: IndexMap::default(),
+            chunks: IndexMap::default(),
             next_chunk: 0,
             outstanding: 0,
             ready: VecDeque::new(),
@@ -408,7 +409,7 @@ impl<'a> Core<'a> {
     }
 
     /// Sends again every unresolved item of chunk `id` (its worker died).
-    fn requeue_chunk(&mut self, id: u64) {
+    fn requeue_chunk(&mut self, id: usize) {
         let Some(chunk) = self.chunks.remove(&id) else {
             return;
         };
@@ -436,7 +437,7 @@ impl<'a> Core<'a> {
         });
         let queued = rustix::io::ioctl_fionread(&self.work_read).unwrap_or(1);
         if idle && queued == 0 && !self.pending {
-            let ids: Vec<u64> = self.chunks.keys().copied().collect();
+            let ids: Vec<usize> = self.chunks.keys().copied().collect();
             for id in ids {
                 self.requeue_chunk(id);
             }
@@ -617,7 +618,7 @@ impl<'a> Core<'a> {
             results: write.as_fd(),
             cells: &self.cells,
             slot,
-            base: self.base,
+            base: self.settings.timeout.map(|_| self.base),
             work: &*self.work,
         };
         let child = fork_with(move || {

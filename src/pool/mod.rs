@@ -115,10 +115,10 @@
 
 mod core;
 mod error;
+mod index_map;
 mod wire;
 mod worker;
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -297,7 +297,7 @@ pub struct Map<'a, R> {
     core: Core<'a>,
     decode: Decode<R>,
     next: usize,
-    waiting: HashMap<usize, Result<R, TaskError>>,
+    waiting: index_map::IndexMap<Result<R, TaskError>>,
 }
 
 impl<'a, R> Map<'a, R> {
@@ -311,7 +311,7 @@ impl<'a, R> Map<'a, R> {
             core: Core::start(settings, source, work)?,
             decode,
             next: 0,
-            waiting: HashMap::new(),
+            waiting: index_map::IndexMap::default(),
         })
     }
 

@@ -36,7 +36,9 @@ pub(crate) struct Worker<'w, 'a> {
     pub results: BorrowedFd<'w>,
     pub cells: &'w SharedCells,
     pub slot: usize,
-    pub base: Instant,
+    /// Start of the map, for the `since` cell; `None` when no per-item
+    /// timeout is set (reading the clock per item is then wasted time).
+    pub base: Option<Instant>,
     pub work: &'w WorkFn<'a>,
 }
 
@@ -79,8 +81,9 @@ impl Worker<'_, '_> {
                     return EXIT_BAD_MESSAGE;
                 };
                 entries = rest;
-                let now = self.base.elapsed().as_nanos() as u64;
-                since.store(now, Ordering::Relaxed);
+                if let Some(base) = self.base {
+                    since.store(base.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                }
                 busy.store(index as u64 + 1, Ordering::Release);
                 self.run_one(index, item, &mut out);
             }
