@@ -331,14 +331,31 @@ fn distribution(c: &mut Criterion) {
 
 criterion_group!(benches, trivial, distribution, cpu_bound);
 
-/// Best wall time of each contender over `rounds` interleaved rounds.
-fn best_of(rounds: usize, contenders: &mut [(&str, &mut dyn FnMut())]) -> Vec<Duration> {
-    let mut best = vec![Duration::MAX; contenders.len()];
+/// CPU seconds used so far by this process (all threads) and its reaped
+/// children (user + system, from /proc/self/stat, in clock ticks of 10 ms).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rfind(')').map_or("", |i| &stat[i + 2..]);
+    // Fields 14-17 (utime stime cutime cstime) are 11-14 after the name.
+    let ticks: u64 = after
+        .split_whitespace()
+        .skip(11)
+        .take(4)
+        .filter_map(|f| f.parse::<u64>().ok())
+        .sum();
+    ticks as f64 / 100.0
+}
+
+/// Best wall time of each contender over `rounds` interleaved rounds, and
+/// its mean CPU time per round.
+fn best_of(rounds: usize, contenders: &mut [(&str, &mut dyn FnMut())]) -> Vec<(Duration, f64)> {
+    let mut best = vec![(Duration::MAX, 0.0); contenders.len()];
     for _ in 0..rounds {
         for (i, (_, run)) in contenders.iter_mut().enumerate() {
-            let t = Instant::now();
+            let (t, cpu) = (Instant::now(), cpu_seconds());
             run();
-            best[i] = best[i].min(t.elapsed());
+            best[i].0 = best[i].0.min(t.elapsed());
+            best[i].1 += (cpu_seconds() - cpu) / rounds as f64;
         }
     }
     best
@@ -395,18 +412,19 @@ fn side_by_side() {
     ];
     let best = best_of(rounds, &mut contenders);
     println!("cpu-bound: 2,000 items of ~1 ms, best of {rounds} interleaved rounds");
-    let seq = best[0].as_secs_f64();
-    for ((name, _), t) in contenders.iter().zip(&best) {
+    println!("  (cpu = mean CPU seconds per run, all threads and workers)");
+    let seq = best[0].0.as_secs_f64();
+    for ((name, _), (t, cpu)) in contenders.iter().zip(&best) {
         let t = t.as_secs_f64();
         println!(
-            "  {name:<18} {:>8.1} ms   speedup vs sequential {:.2}x",
+            "  {name:<18} {:>8.1} ms   cpu {cpu:>5.2} s   speedup vs sequential {:.2}x",
             t * 1e3,
             seq / t
         );
     }
     println!(
-        "  pool/rayon with 2: {:.2} (1.00 = as fast as rayon)",
-        best[4].as_secs_f64() / best[2].as_secs_f64()
+        "  rayon/pool time with 2: {:.2} (1.00 = pool as fast as rayon)",
+        best[4].0.as_secs_f64() / best[2].0.as_secs_f64()
     );
 
     let n = TRIVIAL;
@@ -442,7 +460,7 @@ fn side_by_side() {
     ];
     let best = best_of(rounds, &mut trivial);
     println!("trivial items: {n} items, best of {rounds}");
-    for ((name, _), t) in trivial.iter().zip(&best) {
+    for ((name, _), (t, _)) in trivial.iter().zip(&best) {
         let t = t.as_secs_f64();
         println!(
             "  {name:<18} {:>8.1} ms   {:>6.2} M items/s",
@@ -489,7 +507,7 @@ fn side_by_side() {
     ];
     let best = best_of(rounds, &mut designs);
     println!("distribution prototypes, 2 workers, {n} trivial items, best of {rounds}");
-    for ((name, _), t) in designs.iter().zip(&best) {
+    for ((name, _), (t, _)) in designs.iter().zip(&best) {
         let t = t.as_secs_f64();
         println!(
             "  {name:<22} {:>8.1} ms   {:>6.2} M items/s",
