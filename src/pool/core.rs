@@ -515,16 +515,19 @@ impl<'a> Core<'a> {
         let Some(Some(worker)) = self.slots.get_mut(slot) else {
             return;
         };
+        let mut exited = false;
         loop {
             let Some(fd) = worker.results.as_ref() else {
                 return;
             };
             match rustix::io::read(fd, &mut self.scratch[..]) {
                 Ok(0) => {
-                    // The worker closed its end: it is exiting (its pidfd
-                    // reports when it is gone).
+                    // The worker closed its end: it is exiting. Its pidfd
+                    // reports when it is gone; without one (Linux < 5.3),
+                    // this is the only notice.
                     let _ = epoll::delete(&self.epoll, fd);
                     worker.results = None;
+                    exited = worker.child.pidfd().is_none();
                     break;
                 }
                 Ok(n) => worker.buf.extend_from_slice(&self.scratch[..n]),
@@ -553,6 +556,9 @@ impl<'a> Core<'a> {
         }
         if n > 0 {
             self.note_completed(n);
+        }
+        if exited {
+            self.reap(slot);
         }
     }
 
