@@ -115,7 +115,7 @@ fn every_item_crashing_still_completes_the_map() {
 
 #[test]
 fn an_item_over_the_timeout_is_killed_and_reported() {
-    let pool = Pool::new().workers(2).timeout(Duration::from_millis(200));
+    let pool = Pool::new().workers(2).timeout(Duration::from_millis(800));
     let results: Vec<Result<u32, TaskError>> = pool
         .map(0..10u32, |n| {
             if n == 4 {
@@ -134,7 +134,7 @@ fn an_item_over_the_timeout_is_killed_and_reported() {
                 r,
                 &Err(TaskError {
                     index: 4,
-                    failure: Failure::TimedOut(Duration::from_millis(200))
+                    failure: Failure::TimedOut(Duration::from_millis(800))
                 })
             );
         } else {

@@ -64,7 +64,7 @@ fn a_stuck_first_item_holds_back_at_most_a_window_of_input() {
     let pool = Pool::new()
         .workers(2)
         .window(window)
-        .timeout(Duration::from_millis(300));
+        .timeout(Duration::from_millis(800));
     let pulled = Cell::new(0usize);
     let endless = (0u64..).inspect(|_| pulled.set(pulled.get() + 1));
     let mut map = pool
