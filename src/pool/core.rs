@@ -759,3 +759,22 @@ impl Drop for Core<'_> {
 fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::pool::Pool;
+    use crate::pool::worker::test_hook;
+
+    #[test]
+    fn a_message_taken_by_a_worker_that_dies_before_naming_an_item_is_resent() {
+        test_hook::arm();
+        let items: Vec<u64> = (0..2000).collect();
+        let pool = Pool::new().workers(2);
+        let got: Vec<u64> = pool
+            .map_slice(&items, |n| n * 3)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(got, items.iter().map(|n| n * 3).collect::<Vec<_>>());
+    }
+}

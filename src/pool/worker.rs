@@ -74,6 +74,8 @@ impl Worker<'_, '_> {
                 Err(rustix::io::Errno::INTR) => continue,
                 Err(_) => return EXIT_READ_FAILED,
             };
+            #[cfg(test)]
+            test_hook::maybe_die();
             out.clear();
             let mut entries = &msg[..n];
             while !entries.is_empty() {
@@ -142,4 +144,37 @@ fn write_all(fd: impl AsFd, mut buf: &[u8]) -> rustix::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Lets a unit test kill exactly one worker at the worst moment: after it
+/// took a message, before it named an item.
+#[cfg(test)]
+pub(crate) mod test_hook {
+    use std::sync::OnceLock;
+    use std::sync::atomic::Ordering;
+
+    use crate::sys::fork::{SharedCells, exit_now};
+
+    static ARMED: OnceLock<SharedCells> = OnceLock::new();
+
+    /// Makes the next worker that takes a message die (once, across all
+    /// workers: the flag lives in shared memory).
+    pub(crate) fn arm() {
+        if ARMED.get().is_none()
+            && let Ok(cells) = SharedCells::new(1)
+        {
+            let _ = ARMED.set(cells);
+        }
+        if let Some(flag) = ARMED.get().and_then(|c| c.get(0)) {
+            flag.store(1, Ordering::SeqCst);
+        }
+    }
+
+    pub(super) fn maybe_die() {
+        if let Some(flag) = ARMED.get().and_then(|c| c.get(0))
+            && flag.swap(0, Ordering::SeqCst) == 1
+        {
+            exit_now(9);
+        }
+    }
 }
