@@ -128,6 +128,8 @@ use serde::de::DeserializeOwned;
 
 use self::core::{Core, Settings};
 pub use self::error::{Failure, PoolError, TaskError};
+/// How a dead worker ended, in [`Failure::WorkerDied`].
+pub use crate::sys::ExitStatus;
 
 /// Largest serialized item [`Pool::map`] and [`Pool::map_bytes`] can send
 /// (one atomic pipe message, minus the 8-byte index).
@@ -354,6 +356,8 @@ impl<R> Iterator for Map<'_, R> {
     }
 }
 
+impl<R> std::iter::FusedIterator for Map<'_, R> {}
+
 /// A running map, yielding `(index, result)` in completion order.
 /// Dropping it kills and reaps its workers.
 pub struct Unordered<'a, R> {
@@ -370,3 +374,5 @@ impl<R> Iterator for Unordered<'_, R> {
         Some((index, finish(self.decode, (index, result))))
     }
 }
+
+impl<R> std::iter::FusedIterator for Unordered<'_, R> {}
