@@ -37,9 +37,10 @@ use crate::pool::worker::{WorkFn, Worker};
 use crate::sys::fork::{SharedCells, fork_with};
 use crate::sys::{Child, ExitStatus, Pipe};
 
-/// Produces the next item: encodes it after the index already in the
-/// buffer. `None` when the input is exhausted; `Err` if it could not be
-/// encoded (that item fails, the map goes on).
+/// Produces the next item: appends its encoding to the buffer (the work
+/// message being filled, whose entry header is already in place). `None`
+/// when the input is exhausted; `Err` if the item could not be encoded
+/// (that item fails, the map goes on).
 pub(crate) type SourceFn<'a> = dyn FnMut(&mut Vec<u8>) -> Option<Result<(), String>> + 'a;
 
 /// What the core hands out: an item's index and its encoded result.
