@@ -139,3 +139,79 @@ fn the_function_sees_data_captured_before_the_fork() {
         .unwrap();
     assert_eq!(got, table.iter().map(|v| v + 1).collect::<Vec<_>>());
 }
+
+#[test]
+fn megabyte_results_come_back_whole() {
+    let pool = Pool::new().workers(2);
+    let got: Vec<Vec<u8>> = pool
+        .map_bytes([[1u8], [2], [3], [4]], |b| vec![b[0]; 1 << 20])
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for (i, r) in got.iter().enumerate() {
+        assert_eq!(r.len(), 1 << 20);
+        assert!(r.iter().all(|&x| x == i as u8 + 1));
+    }
+}
+
+#[test]
+fn a_result_that_cannot_be_serialized_fails_alone() {
+    // postcard needs the length of a sequence up front: a serializer
+    // error, reported for that item only.
+    struct Unsized;
+    impl serde::Serialize for Unsized {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeSeq;
+            let seq = s.serialize_seq(None)?;
+            seq.end()
+        }
+    }
+    impl<'de> serde::Deserialize<'de> for Unsized {
+        fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+            Ok(Unsized)
+        }
+    }
+    let pool = Pool::new().workers(1);
+    let got: Vec<Result<Option<Unsized>, TaskError>> = pool
+        .map(0..3u8, |n| (n == 1).then_some(Unsized))
+        .unwrap()
+        .collect();
+    assert!(got[0].as_ref().is_ok_and(Option::is_none));
+    let err = got[1].as_ref().err().unwrap();
+    assert!(
+        matches!(&err.failure, Failure::Codec(m) if m.contains("could not serialize the result")),
+        "{err}"
+    );
+    assert!(got[2].as_ref().is_ok_and(Option::is_none));
+}
+
+#[test]
+fn an_item_that_cannot_be_serialized_fails_alone() {
+    struct Unsized(u8);
+    impl serde::Serialize for Unsized {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeSeq;
+            if self.0 == 1 {
+                return s.serialize_seq(None)?.end();
+            }
+            s.serialize_u8(self.0)
+        }
+    }
+    impl<'de> serde::Deserialize<'de> for Unsized {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            <u8 as serde::Deserialize>::deserialize(d).map(Unsized)
+        }
+    }
+    let pool = Pool::new().workers(1);
+    let got: Vec<Result<u8, TaskError>> = pool
+        .map((0..3u8).map(Unsized), |u: Unsized| u.0 * 10)
+        .unwrap()
+        .collect();
+    assert_eq!(got[0], Ok(0));
+    assert!(
+        matches!(&got[1], Err(TaskError { index: 1, failure: Failure::Codec(m) }) if m.contains("could not serialize the item")),
+        "{:?}",
+        got[1]
+    );
+    assert_eq!(got[2], Ok(20));
+}

@@ -33,7 +33,7 @@ use rustix::io::Errno;
 use crate::pool::error::{Failure, PoolError};
 use crate::pool::index_map::IndexMap;
 use crate::pool::wire::{self, Tag};
-use crate::pool::worker::{WorkFn, Worker};
+use crate::pool::worker::{self, WorkFn, Worker};
 use crate::sys::fork::{SharedCells, fork_with};
 use crate::sys::{Child, ExitStatus, Pipe};
 
@@ -188,6 +188,7 @@ impl<'a> Core<'a> {
             )
             .map_err(|e| PoolError::setup("watch the work pipe")(e.into()))?;
         }
+        worker::install_panic_capture();
         for slot in 0..settings.workers {
             core.spawn(slot)
                 .map_err(PoolError::setup("fork a worker"))?;
@@ -335,7 +336,7 @@ impl<'a> Core<'a> {
                 }
                 Some(Err(e)) => {
                     self.message.truncate(at);
-                    self.took(index, Some(Err(Failure::Encode(e))));
+                    self.took(index, Some(Err(Failure::Codec(e))));
                 }
                 Some(Ok(())) if size > wire::MAX_ITEM => {
                     self.message.truncate(at);
@@ -543,7 +544,7 @@ impl<'a> Core<'a> {
             let result = match frame.tag {
                 Some(Tag::Ok) => Ok(frame.payload.to_vec()),
                 Some(Tag::Panic) => Err(Failure::Panicked(lossy(frame.payload))),
-                Some(Tag::Error) => Err(Failure::Encode(lossy(frame.payload))),
+                Some(Tag::Error) => Err(Failure::Codec(lossy(frame.payload))),
                 None => Err(Failure::Pool("malformed result frame".into())),
             };
             results.push((frame.index, result));

@@ -64,12 +64,10 @@ pub enum Failure {
         /// Largest item that fits.
         max: usize,
     },
-    /// The item or the result could not be serialized.
-    #[error("could not serialize: {0}")]
-    Encode(String),
-    /// The item or the result could not be deserialized.
-    #[error("could not deserialize: {0}")]
-    Decode(String),
+    /// The item or the result could not be serialized or deserialized
+    /// (the message says which).
+    #[error("{0}")]
+    Codec(String),
     /// The pool itself failed (no worker could be started); the item was not
     /// run.
     #[error("the pool failed: {0}")]

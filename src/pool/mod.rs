@@ -210,13 +210,14 @@ impl Pool {
         let source = move |buf: &mut Vec<u8>| {
             let item = items.next()?;
             Some(
-                postcard::to_extend(&item, std::mem::take(buf))
-                    .map(|b| *buf = b)
-                    .map_err(|e| e.to_string()),
+                postcard::to_extend(&item, Append(buf))
+                    .map(|_| ())
+                    .map_err(|e| format!("could not serialize the item: {e}")),
             )
         };
         let work = move |_: usize, bytes: &[u8], out: &mut Vec<u8>| {
-            let item: T = postcard::from_bytes(bytes).map_err(|e| e.to_string())?;
+            let item: T = postcard::from_bytes(bytes)
+                .map_err(|e| format!("could not deserialize the item: {e}"))?;
             encode_result(&f(item), out)
         };
         Map::start(
@@ -283,10 +284,20 @@ impl Pool {
     }
 }
 
+/// Appends to a borrowed buffer, so a serializer that fails half-way
+/// leaves the buffer's earlier contents (other items) in place.
+struct Append<'b>(&'b mut Vec<u8>);
+
+impl Extend<u8> for Append<'_> {
+    fn extend<I: IntoIterator<Item = u8>>(&mut self, bytes: I) {
+        self.0.extend(bytes);
+    }
+}
+
 fn encode_result<R: Serialize>(value: &R, out: &mut Vec<u8>) -> Result<(), String> {
-    let buf = std::mem::take(out);
-    *out = postcard::to_extend(value, buf).map_err(|e| e.to_string())?;
-    Ok(())
+    postcard::to_extend(value, Append(out))
+        .map(|_| ())
+        .map_err(|e| format!("could not serialize the result: {e}"))
 }
 
 fn decode<R: DeserializeOwned>(bytes: &[u8]) -> Result<R, String> {
@@ -330,7 +341,10 @@ impl<'a, R> Map<'a, R> {
 
 fn finish<R>(decode: Decode<R>, (index, result): self::core::Completed) -> Result<R, TaskError> {
     result
-        .and_then(|bytes| decode(&bytes).map_err(Failure::Decode))
+        .and_then(|bytes| {
+            decode(&bytes)
+                .map_err(|e| Failure::Codec(format!("could not deserialize the result: {e}")))
+        })
         .map_err(|failure| TaskError { index, failure })
 }
 

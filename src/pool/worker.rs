@@ -9,7 +9,8 @@
 use std::cell::RefCell;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::Ordering;
+use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use crate::pool::wire::{self, Tag};
@@ -29,6 +30,45 @@ thread_local! {
     static PANIC_TEXT: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
+/// True in a worker (set after the fork, in the worker's copy only).
+static IN_WORKER: AtomicBool = AtomicBool::new(false);
+static PANIC_HOOK: Once = Once::new();
+
+/// Installs, once and in the parent (before any fork), a panic hook that
+/// in a worker only records the message for the item's error, and
+/// everywhere else hands over to the hook that was there before.
+///
+/// Why not set a hook in the worker: `set_hook` takes a global lock, and a
+/// panic running on another thread at fork time holds it in the worker's
+/// copy forever. The default hook takes other locks (backtrace, stderr)
+/// and would print the message twice over.
+pub(crate) fn install_panic_capture() {
+    if std::thread::panicking() {
+        return;
+    }
+    PANIC_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if IN_WORKER.load(Ordering::Relaxed) {
+                record_panic(info);
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
+fn record_panic(info: &std::panic::PanicHookInfo<'_>) {
+    let message = info
+        .payload_as_str()
+        .unwrap_or("panic with a non-string payload");
+    let text = match info.location() {
+        Some(at) => format!("{message} (at {}:{}:{})", at.file(), at.line(), at.column()),
+        None => message.to_string(),
+    };
+    PANIC_TEXT.with(|t| *t.borrow_mut() = Some(text));
+}
+
 /// What a worker needs; everything else it inherited from the parent is
 /// left untouched.
 pub(crate) struct Worker<'w, 'a> {
@@ -45,18 +85,7 @@ pub(crate) struct Worker<'w, 'a> {
 impl Worker<'_, '_> {
     /// The worker's main loop; returns its exit code.
     pub(crate) fn run(self) -> i32 {
-        // The message goes into the item's error instead of stderr (whose
-        // lock another parent thread may have held at fork time).
-        std::panic::set_hook(Box::new(|info| {
-            let message = info
-                .payload_as_str()
-                .unwrap_or("panic with a non-string payload");
-            let text = match info.location() {
-                Some(at) => format!("{message} (at {}:{}:{})", at.file(), at.line(), at.column()),
-                None => message.to_string(),
-            };
-            PANIC_TEXT.with(|t| *t.borrow_mut() = Some(text));
-        }));
+        IN_WORKER.store(true, Ordering::Relaxed);
         let (Some(busy), Some(since)) = (
             self.cells.get(wire::busy_cell(self.slot)),
             self.cells.get(wire::since_cell(self.slot)),
