@@ -43,8 +43,16 @@
 //! - A worker runs only the function, the codec and `read`/`write` system
 //!   calls, and ends with `_exit`: no destructors, no stdio flushing (text
 //!   printed without a final newline may be lost). A panic is caught, its
-//!   message becomes [`Failure::Panicked`] (nothing is printed) and the
-//!   worker carries on.
+//!   message and location become [`Failure::Panicked`] (nothing is
+//!   printed) and the worker carries on. For that, the first map installs
+//!   a panic hook in the parent, once, that hands every panic outside the
+//!   workers to the hook that was there before; a worker never calls
+//!   `set_hook` itself (its lock may be held by a thread that was panicking
+//!   at fork time).
+//! - Known residual hazards, all needing another thread inside a lock at
+//!   the instant of the fork: a pool started *inside* a worker (nested
+//!   pools work) registers its children in `sys::reap`'s mutex; a panic
+//!   unwinding in a worker uses the dynamic loader's lock.
 //! - Changes the function makes to memory stay in the worker; only its
 //!   return value comes back. A worker runs many items, so such state
 //!   (a cache, say) carries over between the items of one worker only.
