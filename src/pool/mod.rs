@@ -76,7 +76,7 @@
 //!   items in a slice).
 //! - **Chunks** are sized from the measured time per item: about 0.2 ms of
 //!   work per message, a single item when items are slow. Trivial items
-//!   then cost a few system calls per chunk rather than per item (≈4 M
+//!   then cost a few system calls per chunk rather than per item (≈5–7 M
 //!   items/s instead of ≈0.3 M), while slow items still spread evenly.
 //! - **Results (many producers, one consumer):** each worker writes
 //!   length-prefixed frames on its own pipe, one write per chunk, so
@@ -110,7 +110,7 @@
 //! length-prefixed frames ≈0.2 M items/s when the parent keeps 2 items in
 //! flight per worker, and ≈10 M items/s when it batches 64. Batching, not
 //! the pipe layout, is what matters; the shared pipe gets it from chunks
-//! (≈4 M items/s in the full pool, with failure handling) and keeps what
+//! (≈5–6 M items/s in the full pool, with failure handling) and keeps what
 //! per-worker queues lose: a free worker takes the next chunk itself, so a
 //! slow item never strands work queued behind it, and a dead worker holds
 //! at most one message.
