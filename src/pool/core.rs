@@ -44,9 +44,9 @@ use crate::sys::{Child, ExitStatus, Pipe};
 pub(crate) type SourceFn<'a> = dyn FnMut(&mut Vec<u8>) -> Option<Result<(), String>> + 'a;
 
 /// What the core hands out: an item's index and its encoded result.
-pub(crate) type Completed = (usize, Completed1);
+pub(crate) type Completed = (usize, Outcome);
 /// One item's outcome: its encoded result, or how it failed.
-pub(crate) type Completed1 = Result<Vec<u8>, Failure>;
+pub(crate) type Outcome = Result<Vec<u8>, Failure>;
 
 const WORK_KEY: u64 = u64::MAX;
 const PIDFD_BIT: u64 = 1 << 62;
@@ -359,7 +359,7 @@ impl<'a> Core<'a> {
     }
 
     /// Counts one item taken from the input; `failed` if it already failed.
-    fn took(&mut self, index: usize, failed: Option<Completed1>) {
+    fn took(&mut self, index: usize, failed: Option<Outcome>) {
         self.next_index += 1;
         self.outstanding += 1;
         if let Some(result) = failed {
