@@ -235,8 +235,10 @@ impl<R: Read> Splitter<R> {
         }
         let mut first = true;
         loop {
+            // GNU reads the header in block-sized `sysread`s from where the
+            // skipped line ended: keep reads on the same grid.
             let before = self.filled;
-            let last = self.read_more(self.block_size)?;
+            let last = self.read_more(self.block_size - self.filled % self.block_size)?;
             if ((first && self.filled > 0) || self.filled > before)
                 && let Some(len) = self.header_matcher.find(&self.buf[..self.filled])
             {
