@@ -243,3 +243,74 @@ fn pipepart_ranges_match_gnu_parallel() {
     assert!(checked > 25);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+fn seq(count: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(count * 8);
+    for i in 1..=count {
+        out.extend_from_slice(format!("{i}\n").as_bytes());
+    }
+    out
+}
+
+fn expected_sizes(path: &Path) -> Vec<usize> {
+    fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(|l| l.trim().parse().unwrap_or(usize::MAX))
+        .collect()
+}
+
+/// `seq 1000000` cases (`sizes.tsv`): GNU's per-job byte counts.
+#[test]
+fn large_inputs_match_gnu_parallel_block_sizes() {
+    let text = fs::read_to_string(fixtures().join("sizes.tsv")).unwrap_or_default();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let (name, modes) = (fields[0], fields[1]);
+        let input = seq(fields[2].parse().unwrap_or(0));
+        let args: Vec<String> = fields[3..].iter().map(|s| (*s).to_owned()).collect();
+        let expected = fixtures().join("expected");
+        if modes == "pipe" || modes == "both" {
+            let want = expected_sizes(&expected.join(format!("{name}.pipe.sizes")));
+            let mut splitter = Splitter::new(&input[..], pipe_spec(&args));
+            let mut got = Vec::new();
+            let mut records = Vec::new();
+            while let Some(block) = splitter.next() {
+                let block = block.unwrap_or_else(|e| panic!("{name}: {e}"));
+                got.push(block.data.len());
+                records.extend_from_slice(block.records());
+                splitter.recycle(block.data);
+            }
+            if got != want {
+                failures.push(format!("{name} --pipe: got {got:?}, GNU {want:?}"));
+            }
+            let header_len = input.len() - records.len();
+            if input[header_len..] != records[..] {
+                failures.push(format!("{name} --pipe: blocks do not reassemble the input"));
+            }
+            checked += 1;
+        }
+        if modes == "part" || modes == "both" {
+            let want = expected_sizes(&expected.join(format!("{name}.part.sizes")));
+            let mut file = tempfile::tempfile().unwrap_or_else(|e| panic!("tempfile: {e}"));
+            std::io::Write::write_all(&mut file, &input).unwrap_or_else(|e| panic!("{e}"));
+            let parts = plan_parts(&file, &part_spec(&args, input.len() as u64))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let got: Vec<usize> = parts
+                .iter()
+                .map(|p| (p.len + p.header.map_or(0, |h| h.1)) as usize)
+                .collect();
+            if got != want {
+                failures.push(format!("{name} --pipepart: got {got:?}, GNU {want:?}"));
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 13, "sizes.tsv not found or truncated");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
