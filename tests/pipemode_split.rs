@@ -60,6 +60,7 @@ fn spec_of(args: &[String]) -> BlockSpec {
             "-L" => spec.lines = value().parse().ok(),
             "--header" => spec.header = Header::parse(&value()),
             "--skip-first-line" => spec.skip_first_line = true,
+            "--rrs" => spec.remove_rec_sep = true,
             other => panic!("unknown option in cases.tsv: {other}"),
         }
     }

@@ -9,6 +9,7 @@
 //! block size after that cut. With `--regexp` it reads 128 KiB windows and
 //! takes the *last* match in what it has read (its greedy regex), so that
 //! is what parx does too. The header (if any) is sent before every part.
+//! `--rrs` does nothing with `--pipepart` in GNU (checked), so it is ignored.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};

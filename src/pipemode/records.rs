@@ -20,6 +20,8 @@ pub(crate) enum Separator {
 #[derive(Debug)]
 pub(crate) struct FixedSep {
     sep: Vec<u8>,
+    recstart: Vec<u8>,
+    recend: Vec<u8>,
     recend_len: usize,
     forward: memmem::Finder<'static>,
     backward: memmem::FinderRev<'static>,
@@ -36,6 +38,9 @@ pub(crate) struct RegexSep {
     start_plain: Regex,
     /// `(recend)(recstart)` with `/s` (as in `--pipepart`'s regex).
     dotall: Regex,
+    /// `--rrs`: `recstart` at the start and `recend` at the end (`/s`).
+    rrs_start: Regex,
+    rrs_end: Regex,
 }
 
 /// A match of `recend ++ recstart`: where it starts, where the block is cut
@@ -75,11 +80,15 @@ impl Separator {
             let dotall = build(&format!("(?s){sep}"), "--recend/--recstart")?;
             let start_multi = build(&format!("(?m)\\A(?:{start})"), "--recstart")?;
             let start_plain = build(&format!("\\A(?:{start})"), "--recstart")?;
+            let rrs_start = build(&format!("(?s)\\A(?:{start})"), "--recstart")?;
+            let rrs_end = build(&format!("(?s)(?:{end})(\n?)\\z"), "--recend")?;
             Ok(Separator::Regex(Box::new(RegexSep {
                 multi,
                 start_multi,
                 start_plain,
                 dotall,
+                rrs_start,
+                rrs_end,
             })))
         } else {
             let recstart = decode_escapes(&recstart);
@@ -91,12 +100,55 @@ impl Separator {
                 backward: memmem::FinderRev::new(&sep).into_owned(),
                 recend_len: recend.len(),
                 sep,
+                recstart,
+                recend,
             })))
         }
     }
 }
 
+impl Separator {
+    /// GNU's `remove_rec_sep` (`--rrs`): every `recend recstart` removed,
+    /// then a leading `recstart` and a trailing `recend` (Perl's `$`: at the
+    /// end or before a final newline).
+    pub(crate) fn remove_rec_sep(&self, records: &[u8]) -> Vec<u8> {
+        match self {
+            Separator::Fixed(f) => f.remove_rec_sep(records),
+            Separator::Regex(r) => r.remove_rec_sep(records),
+        }
+    }
+}
+
 impl FixedSep {
+    fn remove_rec_sep(&self, records: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(records.len());
+        if self.sep.is_empty() {
+            out.extend_from_slice(records);
+        } else {
+            let mut at = 0;
+            for i in self.forward.find_iter(records) {
+                if i >= at {
+                    out.extend_from_slice(&records[at..i]);
+                    at = i + self.sep.len();
+                }
+            }
+            out.extend_from_slice(&records[at..]);
+        }
+        if out.starts_with(&self.recstart) {
+            out.drain(..self.recstart.len());
+        }
+        let end = &self.recend;
+        if !end.is_empty() {
+            let n = out.len();
+            if out.ends_with(b"\n") && out[..n - 1].ends_with(end) {
+                out.drain(n - 1 - end.len()..n - 1);
+            } else if out.ends_with(end) {
+                out.truncate(n - end.len());
+            }
+        }
+        out
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.sep.len()
     }
@@ -134,6 +186,12 @@ impl FixedSep {
 }
 
 impl RegexSep {
+    fn remove_rec_sep(&self, records: &[u8]) -> Vec<u8> {
+        let all = self.multi.replace_all(records, &b""[..]);
+        let start = self.rrs_start.replace(&all, &b""[..]);
+        self.rrs_end.replace(&start, &b"$1"[..]).into_owned()
+    }
+
     /// The first separator match starting at or after `from` (`/m` flags).
     pub(crate) fn first_from(&self, hay: &[u8], from: usize) -> Option<SepMatch> {
         first_match(&self.multi, hay, from)

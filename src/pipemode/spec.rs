@@ -79,6 +79,9 @@ pub struct BlockSpec {
     pub header: Header,
     /// `--skip-first-line`: the first line of input is dropped.
     pub skip_first_line: bool,
+    /// `--remove-rec-sep` / `--rrs`: strip the separators from each block's
+    /// records (not from the header), as GNU does.
+    pub remove_rec_sep: bool,
     /// parx's bound on a block that has no record end: a block grows as in
     /// GNU (×1.3 + 1, with a warning) up to this size; if there is still no
     /// record end, the block is cut here, mid-record, with a warning. GNU's
@@ -98,6 +101,7 @@ impl Default for BlockSpec {
             lines: None,
             header: Header::None,
             skip_first_line: false,
+            remove_rec_sep: false,
             max_block_size: MAX_BLOCK_SIZE,
         }
     }

@@ -66,6 +66,7 @@ pub struct Splitter<R: Read> {
     setup_error: Option<SpecError>,
     mode: Mode,
     skip_first_line: bool,
+    remove_rec_sep: bool,
     phase: Phase,
     /// `[header][data]`; `buf.len()` is how much is initialised, which may
     /// exceed `header_len + filled`.
@@ -117,6 +118,7 @@ impl<R: Read> Splitter<R> {
             setup_error,
             mode,
             skip_first_line: spec.skip_first_line,
+            remove_rec_sep: spec.remove_rec_sep,
             phase: Phase::Start,
             buf: Vec::new(),
             header_len: 0,
@@ -367,6 +369,14 @@ impl<R: Read> Splitter<R> {
             self.cursor += end;
             block
         };
+        let mut data = data;
+        if self.remove_rec_sep
+            && let Some(sep) = &self.separator
+        {
+            let stripped = sep.remove_rec_sep(&data[h..]);
+            data.truncate(h);
+            data.extend_from_slice(&stripped);
+        }
         Block {
             seq: self.seq,
             data,
