@@ -197,3 +197,46 @@ proptest! {
         }
     }
 }
+
+/// A non-blocking input: every other `read` would block.
+struct Flaky<'a> {
+    data: &'a [u8],
+    calls: usize,
+}
+
+impl Read for Flaky<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.calls += 1;
+        if self.calls % 2 == 1 {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let n = (self.calls % 9 + 1).min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// `WouldBlock` is resumable: retrying `next()` gives the same blocks.
+    #[test]
+    fn would_block_is_resumable(data in input(), spec in spec()) {
+        let (want, _) = split(&data[..], spec.clone());
+        let mut s = Splitter::new(Flaky { data: &data, calls: 0 }, spec);
+        let mut got = Vec::new();
+        let mut spins = 0;
+        for item in s.by_ref() {
+            match item {
+                Ok(block) => got.push(block),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    spins += 1;
+                    prop_assert!(spins < 100_000, "no progress");
+                }
+                Err(e) => return Err(TestCaseError::fail(e.to_string())),
+            }
+        }
+        prop_assert_eq!(got, want);
+    }
+}

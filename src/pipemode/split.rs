@@ -49,6 +49,8 @@ enum Mode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Start,
+    SkipLine,
+    Header,
     Read,
     Cut,
     Final,
@@ -56,6 +58,9 @@ enum Phase {
 }
 
 /// Cuts `input` into blocks; an iterator of `io::Result<Block>`.
+///
+/// Errors end the iteration, except `WouldBlock` from a non-blocking input:
+/// then call `next()` again when the input is readable; no byte is lost.
 ///
 /// Memory: one buffer of about the block size plus the block being handed
 /// out; give blocks back with [`Splitter::recycle`] to reuse their memory.
@@ -177,7 +182,18 @@ impl<R: Read> Splitter<R> {
                         self.phase = Phase::Done;
                         return Err(io::Error::new(io::ErrorKind::InvalidInput, e));
                     }
-                    self.start()?;
+                    self.phase = if self.skip_first_line {
+                        Phase::SkipLine
+                    } else {
+                        Phase::Header
+                    };
+                }
+                Phase::SkipLine => {
+                    self.skip_line()?;
+                    self.phase = Phase::Header;
+                }
+                Phase::Header => {
+                    self.find_header()?;
                     self.phase = Phase::Read;
                 }
                 Phase::Read => {
@@ -215,40 +231,46 @@ impl<R: Read> Splitter<R> {
         }
     }
 
-    /// `--skip-first-line` and `--header`: GNU reads the header in chunks of
-    /// the block size until its pattern matches or input ends.
-    fn start(&mut self) -> io::Result<()> {
-        if self.skip_first_line {
-            loop {
-                let got = self.read_more(self.block_size)?;
-                if let Some(i) = memchr::memchr(b'\n', &self.buf[..self.filled]) {
-                    self.buf.copy_within(i + 1..self.filled, 0);
-                    self.filled -= i + 1;
-                    break;
+    /// `--skip-first-line`: drop everything up to the first newline.
+    fn skip_line(&mut self) -> io::Result<()> {
+        loop {
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[..self.filled]) {
+                self.buf.copy_within(i + 1..self.filled, 0);
+                self.filled -= i + 1;
+                return Ok(());
+            }
+            self.filled = 0;
+            if self.read_more(self.block_size)? == 0 {
+                // End of input: the first line is all there is, or ends here.
+                match memchr::memchr(b'\n', &self.buf[..self.filled]) {
+                    Some(i) => {
+                        self.buf.copy_within(i + 1..self.filled, 0);
+                        self.filled -= i + 1;
+                    }
+                    None => self.filled = 0,
                 }
-                self.filled = 0;
-                if got == 0 {
-                    break;
-                }
+                return Ok(());
             }
         }
+    }
+
+    /// `--header`: GNU reads block-sized chunks until the header pattern
+    /// matches at the start or input ends.
+    fn find_header(&mut self) -> io::Result<()> {
         if self.header_matcher.is_none() {
             return Ok(());
         }
-        let mut first = true;
         loop {
-            // GNU reads the header in block-sized `sysread`s from where the
-            // skipped line ended: keep reads on the same grid.
-            let before = self.filled;
+            // Reads stay on GNU's block grid counted from where the skipped
+            // line ended; a read cut short by `WouldBlock` resumes here.
             let last = self.read_more(self.block_size - self.filled % self.block_size)?;
-            if ((first && self.filled > 0) || self.filled > before)
+            if self.filled > 0
                 && let Some(len) = self.header_matcher.find(&self.buf[..self.filled])
             {
                 self.header_len = len;
                 self.filled -= len;
                 return Ok(());
             }
-            first = false;
             if last == 0 {
                 return Ok(());
             }
@@ -453,6 +475,7 @@ impl<R: Read> Iterator for Splitter<R> {
     fn next(&mut self) -> Option<Self::Item> {
         match self.step() {
             Ok(block) => block.map(Ok),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Some(Err(e)),
             Err(e) => {
                 self.phase = Phase::Done;
                 Some(Err(e))
