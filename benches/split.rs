@@ -1,7 +1,8 @@
 //! Block splitting throughput (MB/s of input cut into blocks), for
 //! `--pipe` with the default `\n`, a multi-byte `--recend`, `-N`, `-L` and
 //! `--regexp`, and `--pipepart` planning on a file. Input: 64 MiB of
-//! ~100-byte lines, in memory, so this measures the splitter, not a pipe.
+//! ~100-byte lines, in memory (so this measures the splitter, not a pipe),
+//! and once from a (page-cached) file through `read(2)`.
 
 use std::hint::black_box;
 use std::io::Write;
@@ -24,7 +25,7 @@ fn lines(total: usize) -> Vec<u8> {
     out
 }
 
-fn run(input: &[u8], spec: &BlockSpec, recycle: bool) -> usize {
+fn run(input: impl std::io::Read, spec: &BlockSpec, recycle: bool) -> usize {
     let mut s = Splitter::new(input, spec.clone());
     let mut n = 0;
     while let Some(block) = s.next() {
@@ -105,12 +106,24 @@ fn bench(c: &mut Criterion) {
         ),
     ];
     for (name, spec, recycle) in &cases {
-        g.bench_function(*name, |b| b.iter(|| black_box(run(&input, spec, *recycle))));
+        g.bench_function(*name, |b| {
+            b.iter(|| black_box(run(&input[..], spec, *recycle)))
+        });
     }
     if let Ok(mut file) = tempfile::tempfile()
         && file.write_all(&input).is_ok()
     {
         let spec = mb(1 << 20);
+        g.bench_function("file_read_newline_1M_recycled", |b| {
+            b.iter(|| {
+                let mut f = &file;
+                let n = match std::io::Seek::rewind(&mut f) {
+                    Ok(()) => run(f, &spec, true),
+                    Err(_) => 0,
+                };
+                black_box(n)
+            })
+        });
         g.bench_function("pipepart_plan_1M", |b| {
             b.iter(|| black_box(plan_parts(&file, &spec).map(|p| p.len()).unwrap_or(0)))
         });
