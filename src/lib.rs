@@ -18,6 +18,7 @@ pub mod joblog;
 pub mod output;
 pub mod pipemode;
 pub mod pool;
+pub mod progress;
 pub mod shell;
 pub mod sys;
 pub mod template;

@@ -33,7 +33,7 @@ pub struct Outcome {
 }
 
 /// Where a launched job is.
-pub enum Progress {
+pub enum JobState {
     /// Processes are still running.
     Running,
     /// Every process has ended.
@@ -100,7 +100,7 @@ impl Launched {
     }
 
     /// Reaps whichever processes have ended and says whether the job is done.
-    pub fn poll(&mut self) -> io::Result<Progress> {
+    pub fn poll(&mut self) -> io::Result<JobState> {
         let mut i = 0;
         while i < self.children.len() {
             match self.children[i].try_wait()? {
@@ -115,10 +115,10 @@ impl Launched {
             }
         }
         if !self.children.is_empty() {
-            return Ok(Progress::Running);
+            return Ok(JobState::Running);
         }
         let status = self.last.unwrap_or(ExitStatus::Exited(0));
-        Ok(Progress::Done(Outcome {
+        Ok(JobState::Done(Outcome {
             status,
             stages: vec![status.shell_code()],
             usage: self.usage,

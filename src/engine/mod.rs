@@ -7,16 +7,19 @@
 //! thread per job: one `epoll_wait` sleeps until a pipe has data, a child
 //! exits, a signal arrives or a deadline (timeout, `--delay`) passes.
 
+mod feed;
 mod launch;
 pub mod policy;
 mod scheduler;
+pub mod sentinel;
 mod slots;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use launch::{JobIo, Launched, Outcome, Progress};
+pub use feed::{Chunk, Chunks, Feed};
+pub use launch::{JobIo, JobState, Launched, Outcome};
 pub use policy::{Halt, HaltOn, HaltWhen, TermSeq, Threshold, Timeout};
 pub use scheduler::run;
 
@@ -32,6 +35,11 @@ pub trait JobSpec {
     /// The `--tag`/`--tagstring` text for the job (without the tab), if
     /// tagging is on.
     fn tag(&self, _slot: usize) -> Option<Vec<u8>> {
+        None
+    }
+    /// Where the job's stdin comes from; `None` is `/dev/null`. Called
+    /// once, when the job starts.
+    fn take_stdin(&mut self) -> Option<Box<dyn Feed>> {
         None
     }
 }
@@ -81,6 +89,9 @@ pub struct RunOptions {
     pub shell: OsString,
     /// Bytes of job output held in memory before spilling to disk.
     pub memory_budget: usize,
+    /// parx's own executable, to start the sentinel that ends every job
+    /// if parx is killed (`None`: no sentinel, e.g. in library use).
+    pub sentinel: Option<PathBuf>,
 }
 
 impl Default for RunOptions {
@@ -99,7 +110,8 @@ impl Default for RunOptions {
             termseq: TermSeq::default(),
             progress: ProgressStyle::None,
             shell: default_shell(),
-            memory_budget: 64 << 20,
+            memory_budget: 16 << 20,
+            sentinel: None,
         }
     }
 }

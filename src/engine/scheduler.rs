@@ -12,18 +12,22 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rustix::event::epoll;
 
-use super::launch::{JobIo, Launched, Outcome, Progress};
+use super::feed::{StdinWriter, WriteState};
+use super::launch::{JobIo, JobState, Launched, Outcome};
 use super::policy::{HaltOn, HaltWhen, Threshold, Timeout, exit_code_for_failures};
+use super::sentinel::Sentinel;
 use super::slots::Slots;
 use super::{JobSpec, RunOptions};
 use crate::joblog::{self, JobLog, JobRecord};
 use crate::output::{self, Output, Sinks, Spill, Stream};
+use crate::progress::{Counts, Progress};
 use crate::sys::{self, ExitStatus, Pipe, SpawnError, signal::SignalPipe};
 
 const SIGNAL_TOKEN: u64 = u64::MAX;
 const KIND_STDOUT: u64 = 0;
 const KIND_STDERR: u64 = 1;
 const KIND_PIDFD: u64 = 2;
+const KIND_STDIN: u64 = 3;
 
 fn token(slot: usize, kind: u64) -> u64 {
     ((slot as u64) << 2) | kind
@@ -51,6 +55,8 @@ struct Running<J> {
     started: Instant,
     stdout: Option<File>,
     stderr: Option<File>,
+    stdin: Option<StdinWriter>,
+    sent: u64,
     registered: Vec<i32>,
     outcome: Option<Outcome>,
     received: u64,
@@ -63,7 +69,10 @@ struct Running<J> {
 
 impl<J> Running<J> {
     fn finished(&self) -> bool {
-        self.outcome.is_some() && self.stdout.is_none() && self.stderr.is_none()
+        self.outcome.is_some()
+            && self.stdout.is_none()
+            && self.stderr.is_none()
+            && self.stdin.is_none()
     }
 }
 
@@ -83,6 +92,8 @@ struct Scheduler<'a, J, I> {
     n_running: usize,
     epoll: OwnedFd,
     signals: Option<SignalPipe>,
+    sentinel: Option<Sentinel>,
+    progress: Progress,
     output: Box<dyn Output>,
     joblog: Option<JobLog>,
     skip: HashSet<u64>,
@@ -164,6 +175,13 @@ where
             n_running: 0,
             epoll,
             signals: Some(signals),
+            progress: Progress::new(opts.progress),
+            sentinel: match &opts.sentinel {
+                Some(exe) => Some(
+                    Sentinel::start(exe).map_err(|e| format!("can not start the sentinel: {e}"))?,
+                ),
+                None => None,
+            },
             output,
             joblog,
             skip,
@@ -225,7 +243,20 @@ where
         self.stop.is_some() || (self.input_done && self.retry_queue.is_empty())
     }
 
+    fn counts(&self) -> Counts {
+        Counts {
+            running: self.n_running as u64,
+            done: self.done_count,
+            failed: self.failed,
+            total: self
+                .input_done
+                .then_some(self.started_count + self.retry_queue.len() as u64),
+        }
+    }
+
     fn finish(&mut self) -> i32 {
+        let counts = self.counts();
+        self.progress.finish(counts);
         let _ = sys::reap::reap_orphans();
         // Make sure nothing of ours outlives us.
         for slot in 0..self.running.len() {
@@ -293,17 +324,27 @@ where
     }
 
     fn start(&mut self, pending: Pending<J>, slot: usize) -> Result<(), String> {
-        let Pending { job, attempt } = pending;
+        let Pending { mut job, attempt } = pending;
         let seq = job.seq();
         let command = job.command_line(slot);
         let tag: Option<Rc<[u8]>> = job.tag(slot).map(|mut t| {
             t.push(b'\t');
             t.into()
         });
-        let stdin = self
-            .devnull
-            .try_clone()
-            .map_err(|e| format!("dup /dev/null: {e}"))?;
+        let (stdin, feed) = match job.take_stdin() {
+            Some(feed) => {
+                let p = Pipe::new().map_err(|e| format!("can not create a pipe: {e}"))?;
+                rustix::io::ioctl_fionbio(&p.write, true)
+                    .map_err(|e| format!("can not make a pipe non-blocking: {e}"))?;
+                (p.read, Some(StdinWriter::new(p.write, feed)))
+            }
+            None => (
+                self.devnull
+                    .try_clone()
+                    .map_err(|e| format!("dup /dev/null: {e}"))?,
+                None,
+            ),
+        };
         let ungrouped = self.opts.output == output::Mode::Ungroup;
         let (out_r, out_w, err_r, err_w) = if ungrouped {
             let out = sys::spawn::dup_std(1).map_err(|e| format!("dup stdout: {e}"))?;
@@ -343,6 +384,15 @@ where
         if let Some(fd) = &err_r {
             add(fd, KIND_STDERR).map_err(|e| format!("epoll: {e}"))?;
         }
+        if let Some(w) = &feed {
+            epoll::add(
+                &self.epoll,
+                w.fd(),
+                epoll::EventData::new_u64(token(slot, KIND_STDIN)),
+                epoll::EventFlags::OUT,
+            )
+            .map_err(|e| format!("epoll: {e}"))?;
+        }
         let now = Instant::now();
         let deadline = self.timeout_for_new_job().map(|d| now + d);
         let mut running = Running {
@@ -355,6 +405,8 @@ where
             started: now,
             stdout: out_r.map(File::from),
             stderr: err_r.map(File::from),
+            stdin: feed,
+            sent: 0,
             registered: Vec::new(),
             outcome: None,
             received: 0,
@@ -364,6 +416,9 @@ where
             interrupted: false,
         };
         self.register_pidfds(slot, &mut running)?;
+        if let Some(s) = self.sentinel.as_mut() {
+            s.started(running.launched.pgid());
+        }
         self.running[slot] = Some(running);
         self.n_running += 1;
         self.started_count += 1;
@@ -403,6 +458,8 @@ where
             started: now,
             stdout: None,
             stderr: None,
+            stdin: None,
+            sent: 0,
             registered: Vec::new(),
             outcome: Some(Outcome {
                 status: ExitStatus::Exited(err.shell_code()),
@@ -463,6 +520,7 @@ where
         match token & 3 {
             KIND_STDOUT => self.read_output(slot, Stream::Stdout),
             KIND_STDERR => self.read_output(slot, Stream::Stderr),
+            KIND_STDIN => self.write_input(slot),
             _ => self.poll_job(slot),
         }
     }
@@ -504,15 +562,41 @@ where
         }
     }
 
+    fn write_input(&mut self, slot: usize) {
+        let Some(r) = self.running[slot].as_mut() else {
+            return;
+        };
+        let Some(w) = r.stdin.as_mut() else {
+            return;
+        };
+        match w.write_some() {
+            Ok(WriteState::Blocked) => {}
+            Ok(WriteState::Done) => {
+                r.sent = w.sent;
+                // Closing the write end gives the job EOF.
+                r.stdin = None;
+            }
+            Err(e) => {
+                r.sent = w.sent;
+                r.stdin = None;
+                self.error = Some(format!("reading input: {e}"));
+                self.begin_stop(Stop::Halted(255));
+            }
+        }
+        if self.running[slot].as_ref().is_some_and(|r| r.finished()) {
+            self.complete(slot);
+        }
+    }
+
     fn poll_job(&mut self, slot: usize) {
         let Some(r) = self.running[slot].as_mut() else {
             return;
         };
         match r.launched.poll() {
-            Ok(Progress::Done(outcome)) => {
+            Ok(JobState::Done(outcome)) => {
                 r.outcome = Some(outcome);
             }
-            Ok(Progress::Running) => {
+            Ok(JobState::Running) => {
                 // A later stage of an and-or list may have started.
                 let mut r = self.running[slot].take();
                 if let Some(running) = r.as_mut()
@@ -538,6 +622,11 @@ where
         };
         self.n_running -= 1;
         self.slots.give_back(slot);
+        if let Some(s) = self.sentinel.as_mut()
+            && r.launched.pgid() > 1
+        {
+            s.ended(r.launched.pgid());
+        }
         let Some(outcome) = r.outcome.clone() else {
             return;
         };
@@ -570,6 +659,8 @@ where
             self.failed += 1;
         }
         self.log(&r, &outcome, runtime);
+        let counts = self.counts();
+        self.progress.update(counts);
         self.check_halt(success, &outcome, r.timed_out);
     }
 
@@ -590,7 +681,7 @@ where
             seq: r.seq,
             start_time,
             runtime,
-            send: 0,
+            send: r.sent,
             receive: r.received,
             exitval,
             signal,
