@@ -935,6 +935,12 @@ impl Config {
         self.template_for(words, false)
     }
 
+    /// A template whose values are not quoted (`--tagstring`,
+    /// `--results`).
+    pub fn unquoted_template(&self, words: &[Vec<u8>]) -> Result<Template, CliError> {
+        self.template_for(words, true)
+    }
+
     fn template_for(&self, words: &[Vec<u8>], for_tag: bool) -> Result<Template, CliError> {
         let options = TemplateOptions {
             for_tag,
@@ -985,8 +991,8 @@ impl Config {
         }
         let mut words = self.command_words();
         let mut tag = self.tagstring.clone();
+        let mut names: Vec<Vec<u8>> = Vec::new();
         if let Some(header) = &self.header {
-            let mut names: Vec<Vec<u8>> = Vec::new();
             match header {
                 Header::FirstLine => {
                     let splitter = self
@@ -1047,12 +1053,14 @@ impl Config {
             ),
             None => None,
         };
-        Ok(JobIter::new(records, template, self.grouping.clone()).with_tag(tag))
+        Ok(JobIter::new(records, template, self.grouping.clone())
+            .with_tag(tag)
+            .with_header_names(names))
     }
 }
 
 /// `{name}` `{name/}` `{name//}` `{name.}` `{name/.}` → `{N…}`.
-fn rename_header(word: &[u8], name: &[u8], id: usize) -> Vec<u8> {
+pub(crate) fn rename_header(word: &[u8], name: &[u8], id: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(word.len());
     let mut i = 0;
     'scan: while i < word.len() {

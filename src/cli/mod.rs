@@ -20,6 +20,7 @@ mod lowargs;
 mod parse;
 mod profile;
 mod run;
+mod save;
 
 pub use config::{
     Config, Halt, HaltOn, HaltThreshold, HaltWhen, Header, Joblog, OutputMode, PipeConfig, Timeout,

@@ -188,6 +188,9 @@ pub fn run(config: &Config) -> i32 {
             return EXIT_UNSUPPORTED;
         }
     };
+    if config.files || config.results.is_some() {
+        return super::save::run(config, opts, jobs);
+    }
     if config.tag || config.tagstring.is_some() {
         let tagged = jobs.map(|j| j.map(|job| Tagged { job }));
         engine::run(&opts, tagged)
@@ -199,12 +202,6 @@ pub fn run(config: &Config) -> i32 {
 fn unsupported(config: &Config) -> Option<&'static str> {
     if config.pipe.is_some() {
         return Some("--pipe");
-    }
-    if config.files {
-        return Some("--files");
-    }
-    if config.results.is_some() {
-        return Some("--results");
     }
     None
 }

@@ -37,6 +37,11 @@ pub trait JobSpec {
     fn tag(&self, _slot: usize) -> Option<Vec<u8>> {
         None
     }
+    /// Where the job saves its output with `--results` (directories made
+    /// already); called once, when the job starts.
+    fn destination(&self, _slot: usize) -> Option<std::io::Result<output::Destination>> {
+        None
+    }
     /// Where the job's stdin comes from; `None` is `/dev/null`. Called
     /// once, when the job starts.
     fn take_stdin(&mut self) -> Option<Box<dyn Feed>> {
@@ -67,6 +72,8 @@ pub struct RunOptions {
     pub output: output::Mode,
     /// `-k`: print output in input order.
     pub keep_order: bool,
+    /// `--files`/`--results`: output saved to files, not printed.
+    pub save: Option<output::Save>,
     /// `--joblog FILE` (and whether to append: `+FILE`, or resuming).
     pub joblog: Option<(PathBuf, bool)>,
     /// Joblog format.
@@ -100,6 +107,7 @@ impl Default for RunOptions {
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             output: output::Mode::Group,
             keep_order: false,
+            save: None,
             joblog: None,
             joblog_format: joblog::Format::Tsv,
             resume: None,

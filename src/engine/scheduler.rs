@@ -182,7 +182,8 @@ where
             None => None,
         };
         let spill = Spill::shared(opts.memory_budget);
-        let output = output::make(opts.output, opts.keep_order, Sinks::std(), spill);
+        let save = opts.save.as_ref();
+        let output = output::make_with(opts.output, opts.keep_order, save, Sinks::std(), spill);
         let devnull = sys::spawn::dev_null().map_err(|e| format!("can not open /dev/null: {e}"))?;
         Ok(Scheduler {
             opts,
@@ -391,6 +392,9 @@ where
             stderr: err_w,
             fresh_pipes: !ungrouped,
         };
+        if let Some(place) = job.destination(slot) {
+            self.output.destination(seq, place);
+        }
         self.output.started(seq, tag);
         let launched = match Launched::start(&command, io, &env, &self.opts.shell) {
             Ok(l) => l,

@@ -1,5 +1,6 @@
 //! How job output reaches the user: grouped (default), `--line-buffer`,
-//! `--ungroup`, `-k` keep-order, `--tag`.
+//! `--ungroup`, `-k` keep-order, `--tag`; or saved to files (`--files`,
+//! `--results`).
 //!
 //! The engine reports what happens — a job started, a job wrote bytes on
 //! its stdout or stderr, a job finished — to one [`Output`]; each mode is
@@ -9,9 +10,11 @@
 //! the user asked for it).
 
 pub mod buffer;
+mod files;
 mod grouped;
 mod keep_order;
 mod line_buffer;
+pub mod results;
 mod sink;
 mod ungrouped;
 
@@ -19,9 +22,11 @@ use std::io;
 use std::rc::Rc;
 
 pub use buffer::{OutputBuffer, SharedSpill, Spill};
+pub use files::{NameTiming, Save, Saved};
 pub use grouped::Grouped;
 pub use keep_order::KeepOrder;
 pub use line_buffer::LineBuffered;
+pub use results::Destination;
 pub use sink::{Sinks, Tagged, write_tagged};
 pub use ungrouped::Ungrouped;
 
@@ -48,6 +53,9 @@ pub enum Mode {
 
 /// Receives what jobs produce and prints it according to one mode.
 pub trait Output {
+    /// Where job `seq`, about to start, saves its output (`--results`);
+    /// called before [`Output::started`]. Outputs that print ignore it.
+    fn destination(&mut self, _seq: u64, _place: io::Result<Destination>) {}
     /// Job `seq` started; `tag` (with its trailing tab) prefixes its lines.
     fn started(&mut self, seq: u64, tag: Option<Rc<[u8]>>);
     /// Job `seq` wrote `data` on `stream`.
@@ -61,6 +69,30 @@ pub trait Output {
     /// Bytes buffered in memory right now (for tests and `--trace`).
     fn buffered_in_memory(&self) -> usize {
         0
+    }
+}
+
+/// Builds the output: saved to files if `save` says so (`-u` wins over
+/// `--files` alone, as in GNU parallel), else printed in `mode`.
+pub fn make_with(
+    mode: Mode,
+    keep_order: bool,
+    save: Option<&Save>,
+    sinks: Sinks,
+    spill: SharedSpill,
+) -> Box<dyn Output> {
+    match save {
+        Some(save) if save.results || mode != Mode::Ungroup => {
+            let timing = if mode == Mode::LineBuffer {
+                NameTiming::AtStart
+            } else if keep_order {
+                NameTiming::InOrder
+            } else {
+                NameTiming::AtEnd
+            };
+            Box::new(Saved::new(save.clone(), timing, sinks))
+        }
+        _ => make(mode, keep_order, sinks, spill),
     }
 }
 

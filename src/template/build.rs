@@ -49,6 +49,8 @@ pub struct JobIter {
     records: Records,
     template: Arc<Template>,
     tag: Option<Arc<Template>>,
+    /// `--header` column names, in column order.
+    header_names: Vec<Vec<u8>>,
     grouping: Grouping,
     unget: VecDeque<Vec<Vec<u8>>>,
     seq: u64,
@@ -68,6 +70,7 @@ impl JobIter {
             records,
             template: Arc::new(template),
             tag: None,
+            header_names: Vec::new(),
             grouping,
             unget: VecDeque::new(),
             seq: 0,
@@ -83,6 +86,18 @@ impl JobIter {
     pub fn with_tag(mut self, tag: Option<Template>) -> JobIter {
         self.tag = tag.map(Arc::new);
         self
+    }
+
+    /// Records the `--header` column names (for `--results`).
+    pub fn with_header_names(mut self, names: Vec<Vec<u8>>) -> JobIter {
+        self.header_names = names;
+        self
+    }
+
+    /// The `--header` column names, in column order (empty without
+    /// `--header`).
+    pub fn header_names(&self) -> &[Vec<u8>] {
+        &self.header_names
     }
 
     /// An iterator that yields nothing.

@@ -57,6 +57,12 @@ impl Job {
         self.render(&self.template, slot)
     }
 
+    /// Renders another template (built for tags: values unquoted) with
+    /// this job's values, e.g. a `--results` name.
+    pub fn render_with(&self, t: &Template, slot: usize) -> Vec<u8> {
+        self.render(t, slot)
+    }
+
     fn render(&self, t: &Template, slot: usize) -> Vec<u8> {
         let ctx = JobContext {
             seq: self.seq,
