@@ -32,7 +32,13 @@ struct ResultsSpec {
     headers: Vec<Vec<u8>>,
     /// Values per record; `None`: all of a job's values (`--colsep`).
     columns: Option<usize>,
+    /// `-N0`: GNU parallel's value is its no-argument marker.
+    noarg: bool,
 }
+
+/// The value GNU parallel stores for "no argument" (`-N0`), which its
+/// `--results` directories show.
+const NOARG: &[u8] = b"\0noarg";
 
 /// A job whose output is saved.
 struct Saving {
@@ -57,12 +63,19 @@ impl JobSpec for Saving {
     fn destination(&self, slot: usize) -> Option<io::Result<Destination>> {
         let spec = self.results.as_ref()?;
         let rendered = self.job.render_with(&spec.template, slot);
+        let noarg = if spec.noarg {
+            let n = spec.columns.unwrap_or(self.job.args.len()).max(1);
+            vec![NOARG.to_vec(); n]
+        } else {
+            Vec::new()
+        };
+        let args = if spec.noarg { &noarg } else { &self.job.args };
         Some(destination(&ResultsJob {
             name: &spec.name,
             rendered: &rendered,
             headers: &spec.headers,
-            args: &self.job.args,
-            columns: spec.columns.unwrap_or(self.job.args.len()),
+            args,
+            columns: spec.columns.unwrap_or(args.len()),
         }))
     }
 }
@@ -148,6 +161,7 @@ fn results_spec(
             Some(_) => None,
             None => Some(config.sources.len().max(1)),
         },
+        noarg: config.grouping.noarg,
     })
 }
 

@@ -113,6 +113,11 @@ impl Saved {
             .rand_bytes(5)
             .tempfile_in(&self.save.tmpdir)
             .and_then(|t| t.keep().map_err(|e| e.error))
+            // Named as GNU parallel names it: the temp dir as given.
+            .map(|(file, path)| match path.file_name() {
+                Some(base) => (file, self.save.tmpdir.join(base)),
+                None => (file, path),
+            })
             .map_err(|e| {
                 io::Error::new(
                     e.kind(),
