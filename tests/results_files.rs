@@ -216,3 +216,47 @@ fn unwritable_results_dir_is_an_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("f/1/a") && err.contains("--results"), "{err}");
 }
+
+/// `--resume --results`: a job whose stdout file exists is not run again
+/// (checked against GNU parallel: same files, same contents).
+#[test]
+fn resume_skips_jobs_with_saved_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| parx(dir.path(), &os(args));
+    run(&["--results", "o", "echo {}", ":::", "a", "b", "c"]);
+    std::fs::remove_file(dir.path().join("o/1/b/stdout")).unwrap();
+    std::fs::write(dir.path().join("o/1/a/stdout"), "old\n").unwrap();
+    let out = run(&[
+        "--resume",
+        "--files",
+        "-k",
+        "--results",
+        "o",
+        "echo new{}",
+        ":::",
+    ]);
+    assert_eq!(out.stdout, b"", "no job given: nothing to print");
+    let out = run(&[
+        "--resume",
+        "--files",
+        "-k",
+        "--results",
+        "o",
+        "echo new{}",
+        ":::",
+        "a",
+        "b",
+        "c",
+        "d",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    // GNU parallel prints nothing here (its -k waits for the skipped job
+    // 1 forever); parx prints the names of the jobs that ran.
+    assert_eq!(out.stdout, b"o/1/b/stdout\no/1/d/stdout\n");
+    let read = |p: &str| std::fs::read_to_string(dir.path().join(p)).unwrap();
+    assert_eq!(read("o/1/a/stdout"), "old\n");
+    assert_eq!(read("o/1/b/stdout"), "newb\n");
+    assert_eq!(read("o/1/c/stdout"), "c\n");
+    assert_eq!(read("o/1/d/stdout"), "newd\n");
+    assert_eq!(read("o/1/d/seq"), "4");
+}

@@ -44,6 +44,8 @@ const NOARG: &[u8] = b"\0noarg";
 struct Saving {
     job: Job,
     tag: bool,
+    /// `--resume`: skip the job if its `--results` output exists.
+    resume: bool,
     results: Option<Rc<ResultsSpec>>,
 }
 
@@ -58,6 +60,12 @@ impl JobSpec for Saving {
 
     fn tag(&self, slot: usize) -> Option<Vec<u8>> {
         if self.tag { self.job.tag(slot) } else { None }
+    }
+
+    fn done_before(&self) -> bool {
+        // GNU parallel looks for the job's stdout file (making the
+        // directories as it looks).
+        self.resume && matches!(self.destination(1), Some(Ok(place)) if place.stdout.exists())
     }
 
     fn destination(&self, slot: usize) -> Option<io::Result<Destination>> {
@@ -117,10 +125,12 @@ pub(super) fn run(config: &Config, mut opts: RunOptions, jobs: JobIter) -> i32 {
         tmpdir: tmpdir(config),
     });
     let tag = config.tag || config.tagstring.is_some();
+    let resume = config.resume && !config.resume_failed && results.is_some();
     let jobs = jobs.map(move |j| {
         j.map(|job| Saving {
             job,
             tag,
+            resume,
             results: results.clone(),
         })
     });

@@ -42,6 +42,11 @@ pub trait JobSpec {
     fn destination(&self, _slot: usize) -> Option<std::io::Result<output::Destination>> {
         None
     }
+    /// The job ran in an earlier run and is skipped (`--resume` with
+    /// `--results`: its output is there).
+    fn done_before(&self) -> bool {
+        false
+    }
     /// Where the job's stdin comes from; `None` is `/dev/null`. Called
     /// once, when the job starts.
     fn take_stdin(&mut self) -> Option<Box<dyn Feed>> {

@@ -310,7 +310,7 @@ where
                 }
                 Some(Ok(job)) => {
                     let seq = job.seq();
-                    if self.skip.contains(&seq) {
+                    if self.skip.contains(&seq) || job.done_before() {
                         if let Err(e) = self.output.skipped(seq) {
                             self.output_failed(e);
                         }
