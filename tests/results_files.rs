@@ -234,16 +234,6 @@ fn resume_skips_jobs_with_saved_output() {
         "o",
         "echo new{}",
         ":::",
-    ]);
-    assert_eq!(out.stdout, b"", "no job given: nothing to print");
-    let out = run(&[
-        "--resume",
-        "--files",
-        "-k",
-        "--results",
-        "o",
-        "echo new{}",
-        ":::",
         "a",
         "b",
         "c",
