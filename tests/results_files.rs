@@ -211,10 +211,14 @@ fn table_results_are_refused_clearly() {
 fn unwritable_results_dir_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("f"), b"").unwrap();
-    let out = parx(dir.path(), &os(&["--results", "f", "echo", ":::", "a"]));
+    let out = parx(
+        dir.path(),
+        &os(&["--results", "f", "touch ran", ":::", "a"]),
+    );
     assert_eq!(out.status.code(), Some(255));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("f/1/a") && err.contains("--results"), "{err}");
+    assert!(!dir.path().join("ran").exists(), "the job must not run");
 }
 
 /// `--resume --results`: a job whose stdout file exists is not run again

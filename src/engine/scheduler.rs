@@ -393,7 +393,10 @@ where
             fresh_pipes: !ungrouped,
         };
         if let Some(place) = job.destination(slot) {
-            self.output.destination(seq, place);
+            // GNU parallel too stops before the job when it has nowhere
+            // to save its output.
+            self.output
+                .destination(seq, place.map_err(|e| e.to_string())?);
         }
         self.output.started(seq, tag);
         let launched = match Launched::start(&command, io, &env, &self.opts.shell) {

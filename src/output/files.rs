@@ -60,7 +60,7 @@ pub struct Saved {
     timing: NameTiming,
     sinks: Sinks,
     /// Places handed over by the engine, for jobs about to start.
-    places: HashMap<u64, io::Result<Destination>>,
+    places: HashMap<u64, Destination>,
     running: HashMap<u64, SavedJob>,
     /// `-k`: names of finished (`Some`) or skipped (`None`) jobs not yet
     /// printed.
@@ -92,11 +92,10 @@ impl Saved {
 
     fn open(&mut self, seq: u64) -> io::Result<(Option<File>, Option<File>, PathBuf, bool)> {
         if self.save.results {
-            let place = self.places.remove(&seq).unwrap_or_else(|| {
-                Err(io::Error::other(format!(
-                    "no --results place for job {seq}"
-                )))
-            })?;
+            let place = self
+                .places
+                .remove(&seq)
+                .ok_or_else(|| io::Error::other(format!("no --results place for job {seq}")))?;
             let create = |p: &Path| {
                 File::create(p).map_err(|e| {
                     io::Error::new(e.kind(), format!("can not write to {}: {e}", p.display()))
@@ -160,7 +159,7 @@ impl Saved {
 }
 
 impl Output for Saved {
-    fn destination(&mut self, seq: u64, place: io::Result<Destination>) {
+    fn destination(&mut self, seq: u64, place: Destination) {
         self.places.insert(seq, place);
     }
 

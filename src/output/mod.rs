@@ -55,7 +55,7 @@ pub enum Mode {
 pub trait Output {
     /// Where job `seq`, about to start, saves its output (`--results`);
     /// called before [`Output::started`]. Outputs that print ignore it.
-    fn destination(&mut self, _seq: u64, _place: io::Result<Destination>) {}
+    fn destination(&mut self, _seq: u64, _place: Destination) {}
     /// Job `seq` started; `tag` (with its trailing tab) prefixes its lines.
     fn started(&mut self, seq: u64, tag: Option<Rc<[u8]>>);
     /// Job `seq` wrote `data` on `stream`.
