@@ -221,3 +221,26 @@ fn empty_input_runs_no_job() {
     assert_eq!(code, 0);
     assert!(out.is_empty());
 }
+
+#[test]
+fn fifo_gives_each_job_a_named_pipe_even_if_it_never_reads() {
+    let input = seq(100_000);
+    let (code, out, _) = parx_with_input(
+        &["--pipe", "--fifo", "-k", "--block", "100k", "wc -l < {}"],
+        &input,
+    );
+    assert_eq!(code, 0);
+    let total: u64 = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| l.trim().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(total, 100_000);
+    // Jobs that ignore their FIFO must not hang parx.
+    let (code, out, _) =
+        parx_with_input(&["--pipe", "--fifo", "--block", "100k", "echo {}"], &input);
+    assert_eq!(code, 0);
+    for path in String::from_utf8(out).unwrap().lines() {
+        assert!(!std::path::Path::new(path).exists(), "{path} left behind");
+    }
+}

@@ -12,7 +12,9 @@ use super::Config;
 use super::config::PipeConfig;
 use crate::engine::{self, RunOptions};
 use crate::input::{InputError, SourceKind};
-use crate::pipemode::run::{Blocks, PipeJob, RoundRobinFeed, SharedUnits, Unit, unit_to_file};
+use crate::pipemode::run::{
+    Blocks, Fifo, PipeJob, RoundRobinFeed, SharedUnits, Unit, unit_to_file,
+};
 use crate::pipemode::{BlockSize, BlockSpec, DEFAULT_BLOCK_SIZE, Splitter, plan_parts};
 use crate::template::Records;
 
@@ -91,13 +93,28 @@ fn run_units(config: &Config, pipe: &PipeConfig, opts: &RunOptions) -> Result<i3
     let pending: Rc<RefCell<VecDeque<Unit>>> = Rc::default();
     let tmpdir = config.tmpdir.clone().unwrap_or_else(std::env::temp_dir);
     let files: Rc<RefCell<VecDeque<tempfile::TempPath>>> = Rc::default();
-    let (p, f, cat) = (pending.clone(), files.clone(), config.cat);
+    let fifos: Rc<RefCell<VecDeque<Fifo>>> = Rc::default();
+    let (p, f, ff, cat, fifo) = (
+        pending.clone(),
+        files.clone(),
+        fifos.clone(),
+        config.cat,
+        config.fifo,
+    );
     let records: Records = Box::new(units.map(move |unit| {
         let unit = unit.map_err(|source| InputError::Read {
             what: "stdin".into(),
             source,
         })?;
-        if cat {
+        if fifo {
+            let named = Fifo::new(&unit, &tmpdir).map_err(|source| InputError::Read {
+                what: "--fifo named pipe".into(),
+                source,
+            })?;
+            let value = named.path().as_os_str().to_owned().into_encoded_bytes();
+            ff.borrow_mut().push_back(named);
+            Ok(vec![value])
+        } else if cat {
             let path = unit_to_file(&unit, &tmpdir).map_err(|source| InputError::Read {
                 what: "--cat temporary file".into(),
                 source,
@@ -115,6 +132,9 @@ fn run_units(config: &Config, pipe: &PipeConfig, opts: &RunOptions) -> Result<i3
         job.map(|job| {
             if let Some(file) = files.borrow_mut().pop_front() {
                 return PipeJob::with_file(job, file);
+            }
+            if let Some(named) = fifos.borrow_mut().pop_front() {
+                return PipeJob::with_fifo(job, named);
             }
             match pending.borrow_mut().pop_front() {
                 Some(unit) => PipeJob::stdin(job, unit),

@@ -125,6 +125,8 @@ pub fn run_options(config: &Config) -> RunOptions {
     } else {
         ProgressStyle::None
     };
+    o.print_command = config.verbose > 0;
+    o.trace_command = config.print_stderr;
     o.sentinel = std::env::current_exe().ok();
     o
 }

@@ -89,6 +89,10 @@ pub struct RunOptions {
     pub shell: OsString,
     /// Bytes of job output held in memory before spilling to disk.
     pub memory_budget: usize,
+    /// `-v`: print each job's command line on stdout, with its output.
+    pub print_command: bool,
+    /// `-t`: print each job's command line on stderr when it starts.
+    pub trace_command: bool,
     /// parx's own executable, to start the sentinel that ends every job
     /// if parx is killed (`None`: no sentinel, e.g. in library use).
     pub sentinel: Option<PathBuf>,
@@ -111,6 +115,8 @@ impl Default for RunOptions {
             progress: ProgressStyle::None,
             shell: default_shell(),
             memory_budget: 16 << 20,
+            print_command: false,
+            trace_command: false,
             sentinel: None,
         }
     }

@@ -392,6 +392,19 @@ where
             fresh_pipes: !ungrouped,
         };
         self.output.started(seq, tag);
+        if self.opts.print_command || self.opts.trace_command {
+            let mut line = command.clone();
+            line.push(b'\n');
+            if self.opts.print_command
+                && let Err(e) = self.output.data(seq, Stream::Stdout, &line)
+            {
+                self.output_failed(e);
+            }
+            if self.opts.trace_command {
+                use std::io::Write;
+                let _ = io::stderr().lock().write_all(&line);
+            }
+        }
         let launched = match Launched::start(&command, io, &env, &self.opts.shell) {
             Ok(l) => l,
             Err(e) => {

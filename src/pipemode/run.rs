@@ -62,20 +62,21 @@ impl Unit {
         self.header.into_iter().chain([self.body]).collect()
     }
 
-    /// Writes the whole unit to `out` (for `--cat`).
-    fn write_to(&self, out: &mut File) -> io::Result<()> {
+    /// The unit's bytes, header first (for `--cat` and `--fifo`).
+    fn to_bytes(&self) -> io::Result<Vec<u8>> {
+        let mut out = Vec::new();
         for chunk in self.header.iter().chain([&self.body]) {
             match chunk {
-                Chunk::Bytes(data, range) => out.write_all(&data[range.clone()])?,
+                Chunk::Bytes(data, range) => out.extend_from_slice(&data[range.clone()]),
                 Chunk::FileRange { file, offset, len } => {
                     use std::os::unix::fs::FileExt;
-                    let mut buf = vec![0; *len as usize];
-                    file.read_exact_at(&mut buf, *offset)?;
-                    out.write_all(&buf)?;
+                    let start = out.len();
+                    out.resize(start + *len as usize, 0);
+                    file.read_exact_at(&mut out[start..], *offset)?;
                 }
             }
         }
-        Ok(())
+        Ok(out)
     }
 }
 
@@ -94,6 +95,8 @@ pub struct PipeJob<J> {
     feed: Option<Box<dyn Feed>>,
     /// `--cat`: the block's file, removed when the job is dropped.
     _file: Option<tempfile::TempPath>,
+    /// `--fifo`: the named pipe and the thread writing the block into it.
+    _fifo: Option<Fifo>,
 }
 
 impl<J> PipeJob<J> {
@@ -103,6 +106,7 @@ impl<J> PipeJob<J> {
             job,
             feed: Some(Box::new(Fixed(unit.into_chunks()))),
             _file: None,
+            _fifo: None,
         }
     }
 
@@ -112,6 +116,7 @@ impl<J> PipeJob<J> {
             job,
             feed: Some(feed),
             _file: None,
+            _fifo: None,
         }
     }
 
@@ -121,6 +126,7 @@ impl<J> PipeJob<J> {
             job,
             feed: None,
             _file: None,
+            _fifo: None,
         }
     }
 
@@ -130,6 +136,17 @@ impl<J> PipeJob<J> {
             job,
             feed: None,
             _file: Some(file),
+            _fifo: None,
+        }
+    }
+
+    /// `job` whose `{}` names `fifo` (`--fifo`); stdin is `/dev/null`.
+    pub fn with_fifo(job: J, fifo: Fifo) -> PipeJob<J> {
+        PipeJob {
+            job,
+            feed: None,
+            _file: None,
+            _fifo: Some(fifo),
         }
     }
 }
@@ -155,8 +172,81 @@ impl<J: JobSpec> JobSpec for PipeJob<J> {
 /// Writes `unit` to a new temporary file in `dir` (`--cat`).
 pub fn unit_to_file(unit: &Unit, dir: &std::path::Path) -> io::Result<tempfile::TempPath> {
     let mut tmp = tempfile::Builder::new().prefix("parx").tempfile_in(dir)?;
-    unit.write_to(tmp.as_file_mut())?;
+    tmp.as_file_mut().write_all(&unit.to_bytes()?)?;
     Ok(tmp.into_temp_path())
+}
+
+/// `--fifo`: a named pipe in a private temporary directory, and a thread
+/// that writes one block into it once the job opens it for reading.
+///
+/// A thread is used because opening a FIFO for writing blocks until a
+/// reader opens it, and the job may open it at any time, or never. When
+/// the job is done the FIFO is opened for reading once, so a writer still
+/// waiting for a reader is released, and the directory is removed.
+pub struct Fifo {
+    dir: Option<tempfile::TempDir>,
+    path: std::path::PathBuf,
+    writer: Option<std::thread::JoinHandle<()>>,
+    /// Set by the writer once its open has returned.
+    opened: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Fifo {
+    /// Makes the FIFO in `dir` and starts writing `unit` into it.
+    pub fn new(unit: &Unit, dir: &std::path::Path) -> io::Result<Fifo> {
+        let tmp = tempfile::Builder::new().prefix("parx").tempdir_in(dir)?;
+        let path = tmp.path().join("fifo");
+        rustix::fs::mkfifoat(
+            rustix::fs::CWD,
+            &path,
+            rustix::fs::Mode::from_raw_mode(0o600),
+        )?;
+        let data = unit.to_bytes()?;
+        let target = path.clone();
+        let opened = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = opened.clone();
+        let writer = std::thread::spawn(move || {
+            let file = std::fs::OpenOptions::new().write(true).open(&target);
+            flag.store(true, std::sync::atomic::Ordering::Release);
+            // A reader that goes away early gives EPIPE (SIGPIPE is
+            // ignored in parx): the rest of its block is not delivered.
+            if let Ok(mut f) = file {
+                let _ = f.write_all(&data);
+            }
+        });
+        Ok(Fifo {
+            dir: Some(tmp),
+            path,
+            writer: Some(writer),
+            opened,
+        })
+    }
+
+    /// The FIFO's path (what `{}` becomes).
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+impl Drop for Fifo {
+    fn drop(&mut self) {
+        if let Some(writer) = self.writer.take() {
+            // The job never opened the FIFO: be its reader until the
+            // writer's open returns (holding our end, so it can not miss
+            // us), then close it so the writer's write fails and it ends.
+            let reader = rustix::fs::open(
+                &self.path,
+                rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::NONBLOCK,
+                rustix::fs::Mode::empty(),
+            );
+            while !self.opened.load(std::sync::atomic::Ordering::Acquire) && !writer.is_finished() {
+                std::thread::yield_now();
+            }
+            drop(reader);
+            let _ = writer.join();
+        }
+        self.dir.take();
+    }
 }
 
 /// Blocks cut from a stream, with the splitter's warnings printed as they
