@@ -5,6 +5,7 @@
 
 use super::CliError;
 use super::lowargs::LowArgs;
+use crate::engine::{Halt, TermSeq, Timeout};
 use crate::input::{
     ColumnSplitter, Combiner, InputError, ReadOptions, RecordReader, Source, SourceKind,
 };
@@ -35,69 +36,6 @@ pub struct Joblog {
     pub path: PathBuf,
     /// `+FILE`: append instead of truncating.
     pub append: bool,
-}
-
-/// `--timeout`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Timeout {
-    /// A fixed duration.
-    Fixed(Duration),
-    /// N% of the median run time of the jobs so far.
-    PercentOfMedian(f64),
-}
-
-/// When `--halt` stops.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum HaltWhen {
-    /// Never stop early (default).
-    #[default]
-    Never,
-    /// Start no new jobs, wait for the running ones.
-    Soon,
-    /// Kill running jobs.
-    Now,
-}
-
-/// Which job endings `--halt` counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum HaltOn {
-    /// Failed jobs.
-    #[default]
-    Fail,
-    /// Successful jobs.
-    Success,
-    /// Any job.
-    Done,
-}
-
-/// How many counted jobs trigger `--halt`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum HaltThreshold {
-    /// This many jobs.
-    Count(u64),
-    /// This fraction (0..=1) of all jobs (at least 3 must have run).
-    Fraction(f64),
-}
-
-/// `--halt`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Halt {
-    /// When to stop.
-    pub when: HaltWhen,
-    /// What to count.
-    pub on: HaltOn,
-    /// How many.
-    pub threshold: HaltThreshold,
-}
-
-impl Default for Halt {
-    fn default() -> Self {
-        Halt {
-            when: HaltWhen::Never,
-            on: HaltOn::Fail,
-            threshold: HaltThreshold::Count(1),
-        }
-    }
 }
 
 /// `--pipe`/`--pipepart` settings, in the terms of
@@ -186,9 +124,9 @@ pub struct Config {
     /// `--retries` (1 = no retry; GNU parallel counts tries).
     pub retries: u32,
     /// `--halt`.
-    pub halt: Halt,
-    /// `--termseq`: (signal number, milliseconds to wait after it).
-    pub termseq: Vec<(i32, u64)>,
+    pub halt: Option<Halt>,
+    /// `--termseq`: signals and the grace period after each.
+    pub termseq: TermSeq,
     /// `--nice`.
     pub nice: Option<i32>,
     /// `--workdir`.
@@ -424,96 +362,6 @@ pub fn parse_jobs(spec: &str, ncpus: usize) -> Result<usize, CliError> {
         return Err(err());
     };
     Ok((procs.floor() as i64).max(1) as usize)
-}
-
-fn parse_halt(spec: &str) -> Result<Halt, CliError> {
-    let expanded = match spec {
-        "0" => "never".to_string(),
-        "1" => "soon,fail=1".to_string(),
-        "2" => "now,fail=1".to_string(),
-        "-1" => "soon,success=1".to_string(),
-        "-2" => "now,success=1".to_string(),
-        s if s.ends_with('%') && s[..s.len() - 1].chars().all(|c| c.is_ascii_digit()) => {
-            format!("soon,fail={s}")
-        }
-        s => s.to_string(),
-    };
-    let mut parts = expanded.split([',', '=']);
-    let when = match parts.next().unwrap_or("") {
-        "never" => return Ok(Halt::default()),
-        "soon" => HaltWhen::Soon,
-        "now" => HaltWhen::Now,
-        _ => return Err(bad("--halt", "must start with 'never', 'soon' or 'now'")),
-    };
-    let on = match parts.next().unwrap_or("") {
-        "fail" => HaltOn::Fail,
-        "success" => HaltOn::Success,
-        "done" => HaltOn::Done,
-        _ => {
-            return Err(bad(
-                "--halt",
-                "soon/now must be followed by ,fail ,success or ,done",
-            ));
-        }
-    };
-    let count = parts.next().unwrap_or("");
-    let threshold = if let Some(p) = count.strip_suffix('%') {
-        HaltThreshold::Fraction(
-            p.parse::<f64>()
-                .map_err(|_| bad("--halt", "needs =N or =N%"))?
-                / 100.0,
-        )
-    } else {
-        HaltThreshold::Count(
-            count
-                .parse()
-                .map_err(|_| bad("--halt", "needs =N or =N%"))?,
-        )
-    };
-    Ok(Halt {
-        when,
-        on,
-        threshold,
-    })
-}
-
-fn signal_number(name: &str) -> Option<i32> {
-    let name = name.trim_start_matches("SIG");
-    if let Ok(n) = name.parse() {
-        return Some(n);
-    }
-    Some(match name {
-        "HUP" => libc::SIGHUP,
-        "INT" => libc::SIGINT,
-        "QUIT" => libc::SIGQUIT,
-        "KILL" => libc::SIGKILL,
-        "USR1" => libc::SIGUSR1,
-        "USR2" => libc::SIGUSR2,
-        "PIPE" => libc::SIGPIPE,
-        "ALRM" => libc::SIGALRM,
-        "TERM" => libc::SIGTERM,
-        "CONT" => libc::SIGCONT,
-        "STOP" => libc::SIGSTOP,
-        "TSTP" => libc::SIGTSTP,
-        _ => return None,
-    })
-}
-
-fn parse_termseq(spec: &str) -> Result<Vec<(i32, u64)>, CliError> {
-    let parts: Vec<&str> = spec.split(',').collect();
-    let mut out = Vec::new();
-    for chunk in parts.chunks(2) {
-        let sig = signal_number(chunk[0])
-            .ok_or_else(|| bad("--termseq", format!("'{}' is not a signal", chunk[0])))?;
-        let ms = match chunk.get(1) {
-            Some(ms) => ms
-                .parse()
-                .map_err(|_| bad("--termseq", format!("'{ms}' is not milliseconds")))?,
-            None => 0,
-        };
-        out.push((sig, ms));
-    }
-    Ok(out)
 }
 
 /// Splits the words after the options into the command and the input
@@ -789,13 +637,13 @@ impl Config {
         }
         .max(1);
         let halt = match s(&low.halt, "--halt")? {
-            Some(h) => parse_halt(&h)?,
-            None => Halt::default(),
+            Some(h) => Halt::parse(&h).map_err(CliError::Other)?,
+            None => None,
         };
-        let termseq = parse_termseq(
-            &s(&low.termseq, "--termseq")?
-                .unwrap_or_else(|| "TERM,200,TERM,100,TERM,50,KILL,25".into()),
-        )?;
+        let termseq = match s(&low.termseq, "--termseq")? {
+            Some(t) => TermSeq::parse(&t).map_err(CliError::Other)?,
+            None => TermSeq::default(),
+        };
         let nice = s(&low.nice, "--nice")?
             .map(|n| {
                 n.parse::<i32>()
@@ -1125,15 +973,6 @@ mod tests {
         assert_eq!(parse_size("s", "1K").unwrap(), 1024.0);
         assert_eq!(parse_size("s", "2k").unwrap(), 2000.0);
         assert_eq!(unescape(br"a\tb\n\0\101"), b"a\tb\n\0A");
-    }
-
-    #[test]
-    fn halt_forms() {
-        assert_eq!(parse_halt("2").unwrap().when, HaltWhen::Now);
-        let h = parse_halt("soon,success=50%").unwrap();
-        assert_eq!(h.on, HaltOn::Success);
-        assert_eq!(h.threshold, HaltThreshold::Fraction(0.5));
-        assert!(parse_halt("later").is_err());
     }
 
     #[test]

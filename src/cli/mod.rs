@@ -23,8 +23,8 @@ mod profile;
 mod run;
 
 pub use config::{
-    Config, Halt, HaltOn, HaltThreshold, HaltWhen, Header, Joblog, OutputMode, PipeConfig, Timeout,
-    cpus, parse_duration, parse_jobs, parse_size, unescape,
+    Config, Header, Joblog, OutputMode, PipeConfig, cpus, parse_duration, parse_jobs, parse_size,
+    unescape,
 };
 pub use flags::{Category, FLAGS, Flag, Value};
 pub use lowargs::LowArgs;

@@ -1,15 +1,9 @@
 //! From a resolved [`Config`] to a run of the engine: the options the
 //! engine understands, and the jobs it runs.
 
-use std::time::Duration;
-
 use super::Config;
-use super::config::{
-    HaltOn as CliHaltOn, HaltThreshold, HaltWhen as CliHaltWhen, OutputMode, Timeout as CliTimeout,
-};
-use crate::engine::{
-    self, Halt, HaltOn, HaltWhen, JobSpec, ProgressStyle, RunOptions, TermSeq, Threshold, Timeout,
-};
+use super::config::OutputMode;
+use crate::engine::{self, JobSpec, ProgressStyle, RunOptions};
 use crate::joblog::{self, ResumeMode};
 use crate::output;
 use crate::template::Job;
@@ -84,38 +78,9 @@ pub fn run_options(config: &Config) -> RunOptions {
     } else {
         None
     };
-    o.timeout = config.timeout.map(|t| match t {
-        CliTimeout::Fixed(d) => Timeout::Fixed(d),
-        CliTimeout::PercentOfMedian(p) => Timeout::PercentOfMedian(p),
-    });
-    o.halt = match config.halt.when {
-        CliHaltWhen::Never => None,
-        when => Some(Halt {
-            when: if when == CliHaltWhen::Now {
-                HaltWhen::Now
-            } else {
-                HaltWhen::Soon
-            },
-            on: match config.halt.on {
-                CliHaltOn::Fail => HaltOn::Fail,
-                CliHaltOn::Success => HaltOn::Success,
-                CliHaltOn::Done => HaltOn::Done,
-            },
-            threshold: match config.halt.threshold {
-                HaltThreshold::Count(n) => Threshold::Count(n),
-                HaltThreshold::Fraction(f) => Threshold::Percent(f * 100.0),
-            },
-        }),
-    };
-    if !config.termseq.is_empty() {
-        o.termseq = TermSeq(
-            config
-                .termseq
-                .iter()
-                .map(|&(sig, ms)| (sig, Duration::from_millis(ms)))
-                .collect(),
-        );
-    }
+    o.timeout = config.timeout;
+    o.halt = config.halt;
+    o.termseq = config.termseq.clone();
     o.progress = if config.bar {
         ProgressStyle::Bar
     } else if config.eta {
