@@ -90,6 +90,7 @@ pub fn run_options(config: &Config) -> RunOptions {
     } else {
         ProgressStyle::None
     };
+    o.workdir = config.workdir.clone().filter(|w| w.as_os_str() != ".");
     o.print_command = config.verbose > 0;
     o.trace_command = config.print_stderr;
     o.sentinel = std::env::current_exe().ok();

@@ -89,6 +89,8 @@ pub struct RunOptions {
     pub shell: OsString,
     /// Bytes of job output held in memory before spilling to disk.
     pub memory_budget: usize,
+    /// `--workdir`: the directory jobs run in (`None`: parx's own).
+    pub workdir: Option<PathBuf>,
     /// `-v`: print each job's command line on stdout, with its output.
     pub print_command: bool,
     /// `-t`: print each job's command line on stderr when it starts.
@@ -115,6 +117,7 @@ impl Default for RunOptions {
             progress: ProgressStyle::None,
             shell: default_shell(),
             memory_budget: 16 << 20,
+            workdir: None,
             print_command: false,
             trace_command: false,
             sentinel: None,

@@ -396,6 +396,7 @@ where
             stdin,
             stdout: out_w,
             stderr: err_w,
+            cwd: self.opts.workdir.clone(),
             fresh_pipes: !ungrouped,
         };
         self.output.started(seq, tag);
