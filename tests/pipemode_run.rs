@@ -244,3 +244,18 @@ fn fifo_gives_each_job_a_named_pipe_even_if_it_never_reads() {
         assert!(!std::path::Path::new(path).exists(), "{path} left behind");
     }
 }
+
+#[test]
+fn a_retried_job_gets_its_block_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let count = dir.path().join("count");
+    // The first attempt of every job fails; the second prints its block.
+    let cmd = format!(
+        "echo x >> {c}.{{#}}; [ $(wc -l < {c}.{{#}}) -ge 2 ] && cat",
+        c = count.display()
+    );
+    let input = seq(10);
+    let (code, out, _) = parx_with_input(&["--pipe", "-N5", "-k", "--retries", "2", &cmd], &input);
+    assert_eq!(code, 0);
+    assert_eq!(out, input);
+}

@@ -38,7 +38,7 @@ pub trait JobSpec {
         None
     }
     /// Where the job's stdin comes from; `None` is `/dev/null`. Called
-    /// once, when the job starts.
+    /// each time the job starts (again for a retry).
     fn take_stdin(&mut self) -> Option<Box<dyn Feed>> {
         None
     }

@@ -92,6 +92,9 @@ impl Feed for Fixed {
 /// A job of pipe mode: a job and the input it will read.
 pub struct PipeJob<J> {
     job: J,
+    /// The job's own block, given again to every attempt (`--retries`).
+    block: Option<VecDeque<Chunk>>,
+    /// A stream shared with other jobs (`--roundrobin`), given once.
     feed: Option<Box<dyn Feed>>,
     /// `--cat`: the block's file, removed when the job is dropped.
     _file: Option<tempfile::TempPath>,
@@ -104,7 +107,8 @@ impl<J> PipeJob<J> {
     pub fn stdin(job: J, unit: Unit) -> PipeJob<J> {
         PipeJob {
             job,
-            feed: Some(Box::new(Fixed(unit.into_chunks()))),
+            block: Some(unit.into_chunks()),
+            feed: None,
             _file: None,
             _fifo: None,
         }
@@ -114,6 +118,7 @@ impl<J> PipeJob<J> {
     pub fn shared(job: J, feed: Box<dyn Feed>) -> PipeJob<J> {
         PipeJob {
             job,
+            block: None,
             feed: Some(feed),
             _file: None,
             _fifo: None,
@@ -124,6 +129,7 @@ impl<J> PipeJob<J> {
     pub fn with_file_less(job: J) -> PipeJob<J> {
         PipeJob {
             job,
+            block: None,
             feed: None,
             _file: None,
             _fifo: None,
@@ -134,6 +140,7 @@ impl<J> PipeJob<J> {
     pub fn with_file(job: J, file: tempfile::TempPath) -> PipeJob<J> {
         PipeJob {
             job,
+            block: None,
             feed: None,
             _file: Some(file),
             _fifo: None,
@@ -144,6 +151,7 @@ impl<J> PipeJob<J> {
     pub fn with_fifo(job: J, fifo: Fifo) -> PipeJob<J> {
         PipeJob {
             job,
+            block: None,
             feed: None,
             _file: None,
             _fifo: Some(fifo),
@@ -165,7 +173,10 @@ impl<J: JobSpec> JobSpec for PipeJob<J> {
     }
 
     fn take_stdin(&mut self) -> Option<Box<dyn Feed>> {
-        self.feed.take()
+        match &self.block {
+            Some(chunks) => Some(Box::new(Fixed(chunks.clone()))),
+            None => self.feed.take(),
+        }
     }
 }
 
