@@ -494,7 +494,6 @@ fn line_buffer_keeps_lines_whole() {
 }
 
 #[path = "sys_support/mod.rs"]
-#[allow(dead_code)]
 mod sys_support;
 
 #[test]
