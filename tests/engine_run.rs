@@ -492,3 +492,51 @@ fn line_buffer_keeps_lines_whole() {
     got.sort();
     assert_eq!(got, ["a1", "a2", "a3", "b1", "b2", "b3"]);
 }
+
+#[path = "sys_support/mod.rs"]
+mod sys_support;
+
+#[test]
+fn jobs_hold_only_fds_0_1_2_and_what_parx_inherited() {
+    // 40 jobs, 8 at a time, each listing its own fds while others run
+    // with their pipes open.
+    let lister = env!("CARGO_BIN_EXE_parx-test-sys-fds");
+    let inputs: Vec<String> = (0..40).map(|i| i.to_string()).collect();
+    let mut args = vec!["-j8", "-k", lister, ":::"];
+    args.extend(inputs.iter().map(String::as_str));
+    let out = parx().args(&args).output().unwrap();
+    assert!(out.status.success());
+    let expected = sys_support::expected_child_fds();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut seen = Vec::new();
+    for line in text.lines() {
+        let fd: i32 = line.split_whitespace().next().unwrap().parse().unwrap();
+        seen.push(fd);
+    }
+    for fd in &seen {
+        assert!(
+            expected.contains(fd),
+            "a job held fd {fd}, which is not 0-2 or inherited by parx:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn trace_shows_pipes_spawns_and_exits() {
+    let (code, out, err) = run(&["--trace", "-j1", "echo {} | tr a-z A-Z", ":::", "ab"]);
+    assert_eq!(code, 0);
+    assert_eq!(out, b"AB\n");
+    let err = String::from_utf8(err).unwrap();
+    let spawn = err
+        .lines()
+        .find(|l| l.contains("spawn pid") && l.contains("tr a-z A-Z"))
+        .unwrap_or_else(|| panic!("no spawn line:\n{err}"));
+    assert!(spawn.contains("stdin=pipe#"), "{spawn}");
+    assert!(spawn.contains("stdout=pipe#"), "{spawn}");
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("parx: trace: exit pid ") && l.contains(": status 0 after ")),
+        "{err}"
+    );
+    assert!(err.lines().any(|l| l.contains("in parent")), "{err}");
+}

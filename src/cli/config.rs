@@ -5,11 +5,12 @@
 
 use super::CliError;
 use super::lowargs::LowArgs;
+use crate::engine::{Halt, TermSeq, Timeout};
 use crate::input::{
     ColumnSplitter, Combiner, InputError, ReadOptions, RecordReader, Source, SourceKind,
 };
 use crate::template::{
-    Grouping, JobIter, MAX_COMMAND_LINE, Renames, Table, Template, TemplateOptions, Trim,
+    Grouping, JobIter, MAX_COMMAND_LINE, Records, Renames, Table, Template, TemplateOptions, Trim,
 };
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -37,80 +38,17 @@ pub struct Joblog {
     pub append: bool,
 }
 
-/// `--timeout`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Timeout {
-    /// A fixed duration.
-    Fixed(Duration),
-    /// N% of the median run time of the jobs so far.
-    PercentOfMedian(f64),
-}
-
-/// When `--halt` stops.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum HaltWhen {
-    /// Never stop early (default).
-    #[default]
-    Never,
-    /// Start no new jobs, wait for the running ones.
-    Soon,
-    /// Kill running jobs.
-    Now,
-}
-
-/// Which job endings `--halt` counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum HaltOn {
-    /// Failed jobs.
-    #[default]
-    Fail,
-    /// Successful jobs.
-    Success,
-    /// Any job.
-    Done,
-}
-
-/// How many counted jobs trigger `--halt`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum HaltThreshold {
-    /// This many jobs.
-    Count(u64),
-    /// This fraction (0..=1) of all jobs (at least 3 must have run).
-    Fraction(f64),
-}
-
-/// `--halt`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Halt {
-    /// When to stop.
-    pub when: HaltWhen,
-    /// What to count.
-    pub on: HaltOn,
-    /// How many.
-    pub threshold: HaltThreshold,
-}
-
-impl Default for Halt {
-    fn default() -> Self {
-        Halt {
-            when: HaltWhen::Never,
-            on: HaltOn::Fail,
-            threshold: HaltThreshold::Count(1),
-        }
-    }
-}
-
-/// `--pipe`/`--pipepart` settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `--pipe`/`--pipepart` settings, in the terms of
+/// [`crate::pipemode::BlockSpec`].
+#[derive(Debug, Clone, PartialEq)]
 pub struct PipeConfig {
     /// `--pipepart`: read a seekable file (`-a`) in parts.
     pub part: bool,
-    /// `--block` in bytes (default 1 MiB). Negative values in GNU parallel
-    /// mean "number of blocks per job slot"; kept as given.
-    pub block: i64,
-    /// `--recstart`.
+    /// `--block`, `None` for the default (1M; `-10` with `--pipepart`).
+    pub block: Option<crate::pipemode::BlockSize>,
+    /// `--recstart`, raw (the splitter decodes escapes).
     pub recstart: Option<Vec<u8>>,
-    /// `--recend` (default `\n` unless `--recstart` is given).
+    /// `--recend`, raw.
     pub recend: Option<Vec<u8>>,
     /// `--regexp`.
     pub regexp: bool,
@@ -118,10 +56,12 @@ pub struct PipeConfig {
     pub remove_rec_sep: bool,
     /// `--round-robin`.
     pub round_robin: bool,
-    /// `--header`: header regex copied to every block (`:` = first line).
-    pub header: Option<Vec<u8>>,
-    /// `-N`/`-L` with --pipe: records per block.
-    pub records: Option<u64>,
+    /// `--header`.
+    pub header: crate::pipemode::Header,
+    /// `-N` with --pipe: records per block.
+    pub records: Option<usize>,
+    /// `-L` with --pipe: lines per record.
+    pub lines: Option<usize>,
 }
 
 /// `--header` for arguments.
@@ -184,9 +124,9 @@ pub struct Config {
     /// `--retries` (1 = no retry; GNU parallel counts tries).
     pub retries: u32,
     /// `--halt`.
-    pub halt: Halt,
-    /// `--termseq`: (signal number, milliseconds to wait after it).
-    pub termseq: Vec<(i32, u64)>,
+    pub halt: Option<Halt>,
+    /// `--termseq`: signals and the grace period after each.
+    pub termseq: TermSeq,
     /// `--nice`.
     pub nice: Option<i32>,
     /// `--workdir`.
@@ -422,96 +362,6 @@ pub fn parse_jobs(spec: &str, ncpus: usize) -> Result<usize, CliError> {
         return Err(err());
     };
     Ok((procs.floor() as i64).max(1) as usize)
-}
-
-fn parse_halt(spec: &str) -> Result<Halt, CliError> {
-    let expanded = match spec {
-        "0" => "never".to_string(),
-        "1" => "soon,fail=1".to_string(),
-        "2" => "now,fail=1".to_string(),
-        "-1" => "soon,success=1".to_string(),
-        "-2" => "now,success=1".to_string(),
-        s if s.ends_with('%') && s[..s.len() - 1].chars().all(|c| c.is_ascii_digit()) => {
-            format!("soon,fail={s}")
-        }
-        s => s.to_string(),
-    };
-    let mut parts = expanded.split([',', '=']);
-    let when = match parts.next().unwrap_or("") {
-        "never" => return Ok(Halt::default()),
-        "soon" => HaltWhen::Soon,
-        "now" => HaltWhen::Now,
-        _ => return Err(bad("--halt", "must start with 'never', 'soon' or 'now'")),
-    };
-    let on = match parts.next().unwrap_or("") {
-        "fail" => HaltOn::Fail,
-        "success" => HaltOn::Success,
-        "done" => HaltOn::Done,
-        _ => {
-            return Err(bad(
-                "--halt",
-                "soon/now must be followed by ,fail ,success or ,done",
-            ));
-        }
-    };
-    let count = parts.next().unwrap_or("");
-    let threshold = if let Some(p) = count.strip_suffix('%') {
-        HaltThreshold::Fraction(
-            p.parse::<f64>()
-                .map_err(|_| bad("--halt", "needs =N or =N%"))?
-                / 100.0,
-        )
-    } else {
-        HaltThreshold::Count(
-            count
-                .parse()
-                .map_err(|_| bad("--halt", "needs =N or =N%"))?,
-        )
-    };
-    Ok(Halt {
-        when,
-        on,
-        threshold,
-    })
-}
-
-fn signal_number(name: &str) -> Option<i32> {
-    let name = name.trim_start_matches("SIG");
-    if let Ok(n) = name.parse() {
-        return Some(n);
-    }
-    Some(match name {
-        "HUP" => libc::SIGHUP,
-        "INT" => libc::SIGINT,
-        "QUIT" => libc::SIGQUIT,
-        "KILL" => libc::SIGKILL,
-        "USR1" => libc::SIGUSR1,
-        "USR2" => libc::SIGUSR2,
-        "PIPE" => libc::SIGPIPE,
-        "ALRM" => libc::SIGALRM,
-        "TERM" => libc::SIGTERM,
-        "CONT" => libc::SIGCONT,
-        "STOP" => libc::SIGSTOP,
-        "TSTP" => libc::SIGTSTP,
-        _ => return None,
-    })
-}
-
-fn parse_termseq(spec: &str) -> Result<Vec<(i32, u64)>, CliError> {
-    let parts: Vec<&str> = spec.split(',').collect();
-    let mut out = Vec::new();
-    for chunk in parts.chunks(2) {
-        let sig = signal_number(chunk[0])
-            .ok_or_else(|| bad("--termseq", format!("'{}' is not a signal", chunk[0])))?;
-        let ms = match chunk.get(1) {
-            Some(ms) => ms
-                .parse()
-                .map_err(|_| bad("--termseq", format!("'{ms}' is not milliseconds")))?,
-            None => 0,
-        };
-        out.push((sig, ms));
-    }
-    Ok(out)
 }
 
 /// Splits the words after the options into the command and the input
@@ -787,13 +637,13 @@ impl Config {
         }
         .max(1);
         let halt = match s(&low.halt, "--halt")? {
-            Some(h) => parse_halt(&h)?,
-            None => Halt::default(),
+            Some(h) => Halt::parse(&h).map_err(CliError::Other)?,
+            None => None,
         };
-        let termseq = parse_termseq(
-            &s(&low.termseq, "--termseq")?
-                .unwrap_or_else(|| "TERM,200,TERM,100,TERM,50,KILL,25".into()),
-        )?;
+        let termseq = match s(&low.termseq, "--termseq")? {
+            Some(t) => TermSeq::parse(&t).map_err(CliError::Other)?,
+            None => TermSeq::default(),
+        };
         let nice = s(&low.nice, "--nice")?
             .map(|n| {
                 n.parse::<i32>()
@@ -835,24 +685,27 @@ impl Config {
         });
         let pipe = if pipe_mode {
             let block = match s(&low.block, "--block")? {
-                Some(b) => parse_size("--block", &b)? as i64,
-                None => 1 << 20,
+                Some(b) => {
+                    Some(crate::pipemode::parse_block_size(&b).map_err(|why| bad("--block", why))?)
+                }
+                None => None,
             };
-            let recstart = low.recstart.as_ref().map(|r| unescape(r.as_bytes()));
-            let mut recend = low.recend.as_ref().map(|r| unescape(r.as_bytes()));
-            if recstart.is_none() && recend.is_none() {
-                recend = Some(b"\n".to_vec());
-            }
             Some(PipeConfig {
                 part: low.pipepart,
                 block,
-                recstart,
-                recend,
+                recstart: low.recstart.as_ref().map(|r| r.as_bytes().to_vec()),
+                recend: low.recend.as_ref().map(|r| r.as_bytes().to_vec()),
                 regexp: low.regexp,
                 remove_rec_sep: low.remove_rec_sep,
                 round_robin: low.round_robin,
-                header: low.header.as_ref().map(|h| h.as_bytes().to_vec()),
-                records: max_replace.or(max_lines).map(|n| n as u64),
+                header: low
+                    .header
+                    .as_ref()
+                    .map_or(crate::pipemode::Header::None, |h| {
+                        crate::pipemode::Header::parse(&h.to_string_lossy())
+                    }),
+                records: max_replace,
+                lines: max_lines,
             })
         } else {
             None
@@ -1059,6 +912,24 @@ impl Config {
     }
 }
 
+impl Config {
+    /// Jobs for pipe mode: one per record of `records` (no value, or the
+    /// `--cat` file name), built with this run's command and tag.
+    pub fn pipe_jobs(&self, records: Records) -> Result<JobIter, InputError> {
+        let template = self
+            .template(&self.command_words())
+            .map_err(|e| InputError::Command(e.to_string()))?;
+        let tag = match &self.tagstring {
+            Some(t) => Some(
+                self.template_for(std::slice::from_ref(t), true)
+                    .map_err(|e| InputError::Command(e.to_string()))?,
+            ),
+            None => None,
+        };
+        Ok(JobIter::new(records, template, Grouping::default()).with_tag(tag))
+    }
+}
+
 /// `{name}` `{name/}` `{name//}` `{name.}` `{name/.}` → `{N…}`.
 pub(crate) fn rename_header(word: &[u8], name: &[u8], id: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(word.len());
@@ -1110,15 +981,6 @@ mod tests {
         assert_eq!(parse_size("s", "1K").unwrap(), 1024.0);
         assert_eq!(parse_size("s", "2k").unwrap(), 2000.0);
         assert_eq!(unescape(br"a\tb\n\0\101"), b"a\tb\n\0A");
-    }
-
-    #[test]
-    fn halt_forms() {
-        assert_eq!(parse_halt("2").unwrap().when, HaltWhen::Now);
-        let h = parse_halt("soon,success=50%").unwrap();
-        assert_eq!(h.on, HaltOn::Success);
-        assert_eq!(h.threshold, HaltThreshold::Fraction(0.5));
-        assert!(parse_halt("later").is_err());
     }
 
     #[test]

@@ -18,13 +18,14 @@ mod flags;
 mod help;
 mod lowargs;
 mod parse;
+mod pipe;
 mod profile;
 mod run;
 mod save;
 
 pub use config::{
-    Config, Halt, HaltOn, HaltThreshold, HaltWhen, Header, Joblog, OutputMode, PipeConfig, Timeout,
-    cpus, parse_duration, parse_jobs, parse_size, unescape,
+    Config, Header, Joblog, OutputMode, PipeConfig, cpus, parse_duration, parse_jobs, parse_size,
+    unescape,
 };
 pub use flags::{Category, FLAGS, Flag, Value};
 pub use lowargs::LowArgs;

@@ -1,15 +1,9 @@
 //! From a resolved [`Config`] to a run of the engine: the options the
 //! engine understands, and the jobs it runs.
 
-use std::time::Duration;
-
 use super::Config;
-use super::config::{
-    HaltOn as CliHaltOn, HaltThreshold, HaltWhen as CliHaltWhen, OutputMode, Timeout as CliTimeout,
-};
-use crate::engine::{
-    self, Halt, HaltOn, HaltWhen, JobSpec, ProgressStyle, RunOptions, TermSeq, Threshold, Timeout,
-};
+use super::config::OutputMode;
+use crate::engine::{self, JobSpec, ProgressStyle, RunOptions};
 use crate::joblog::{self, ResumeMode};
 use crate::output;
 use crate::template::Job;
@@ -29,26 +23,11 @@ impl JobSpec for Job {
     fn command_line(&self, slot: usize) -> Vec<u8> {
         Job::command_line(self, slot)
     }
-}
 
-/// A job with `--tag`/`--tagstring`: [`Job::tag`] renders the tag as GNU
-/// parallel does (every replacement string, `--header` names, `--trim`,
-/// values unquoted).
-struct Tagged {
-    job: Job,
-}
-
-impl JobSpec for Tagged {
-    fn seq(&self) -> u64 {
-        self.job.seq
-    }
-
-    fn command_line(&self, slot: usize) -> Vec<u8> {
-        self.job.command_line(slot)
-    }
-
+    /// [`Job::tag`] renders `--tag`/`--tagstring` as GNU parallel does
+    /// (every replacement string, `--header` names, values unquoted).
     fn tag(&self, slot: usize) -> Option<Vec<u8>> {
-        self.job.tag(slot)
+        Job::tag(self, slot)
     }
 }
 
@@ -99,38 +78,9 @@ pub fn run_options(config: &Config) -> RunOptions {
     } else {
         None
     };
-    o.timeout = config.timeout.map(|t| match t {
-        CliTimeout::Fixed(d) => Timeout::Fixed(d),
-        CliTimeout::PercentOfMedian(p) => Timeout::PercentOfMedian(p),
-    });
-    o.halt = match config.halt.when {
-        CliHaltWhen::Never => None,
-        when => Some(Halt {
-            when: if when == CliHaltWhen::Now {
-                HaltWhen::Now
-            } else {
-                HaltWhen::Soon
-            },
-            on: match config.halt.on {
-                CliHaltOn::Fail => HaltOn::Fail,
-                CliHaltOn::Success => HaltOn::Success,
-                CliHaltOn::Done => HaltOn::Done,
-            },
-            threshold: match config.halt.threshold {
-                HaltThreshold::Count(n) => Threshold::Count(n),
-                HaltThreshold::Fraction(f) => Threshold::Percent(f * 100.0),
-            },
-        }),
-    };
-    if !config.termseq.is_empty() {
-        o.termseq = TermSeq(
-            config
-                .termseq
-                .iter()
-                .map(|&(sig, ms)| (sig, Duration::from_millis(ms)))
-                .collect(),
-        );
-    }
+    o.timeout = config.timeout;
+    o.halt = config.halt;
+    o.termseq = config.termseq.clone();
     o.progress = if config.bar {
         ProgressStyle::Bar
     } else if config.eta {
@@ -140,20 +90,26 @@ pub fn run_options(config: &Config) -> RunOptions {
     } else {
         ProgressStyle::None
     };
+    o.workdir = config.workdir.clone().filter(|w| w.as_os_str() != ".");
+    o.print_command = config.verbose > 0;
+    o.trace_command = config.print_stderr;
     o.sentinel = std::env::current_exe().ok();
     o
 }
 
 /// Runs the jobs of `config`; returns parx's exit status.
 pub fn run(config: &Config) -> i32 {
-    if let Some(what) = unsupported(config) {
-        eprintln!("parx: {what} is not supported yet (see docs/compat.md)");
-        return EXIT_UNSUPPORTED;
-    }
     if config.trace {
         crate::sys::trace::enable_stderr();
     }
     let opts = run_options(config);
+    if config.pipe.is_some() && (config.files || config.results.is_some()) {
+        eprintln!("parx: --files/--results with --pipe is not supported yet (see docs/compat.md)");
+        return EXIT_UNSUPPORTED;
+    }
+    if let Some(pipe) = &config.pipe {
+        return super::pipe::run(config, pipe, &opts);
+    }
     if config.retry_failed {
         let Some(j) = &config.joblog else {
             eprintln!("parx: --retry-failed needs --joblog FILE");
@@ -191,17 +147,5 @@ pub fn run(config: &Config) -> i32 {
     if config.files || config.results.is_some() {
         return super::save::run(config, opts, jobs);
     }
-    if config.tag || config.tagstring.is_some() {
-        let tagged = jobs.map(|j| j.map(|job| Tagged { job }));
-        engine::run(&opts, tagged)
-    } else {
-        engine::run(&opts, jobs)
-    }
-}
-
-fn unsupported(config: &Config) -> Option<&'static str> {
-    if config.pipe.is_some() {
-        return Some("--pipe");
-    }
-    None
+    engine::run(&opts, jobs)
 }

@@ -43,7 +43,6 @@ const NOARG: &[u8] = b"\0noarg";
 /// A job whose output is saved.
 struct Saving {
     job: Job,
-    tag: bool,
     /// `--resume`: skip the job if its `--results` output exists.
     resume: bool,
     results: Option<Rc<ResultsSpec>>,
@@ -59,7 +58,7 @@ impl JobSpec for Saving {
     }
 
     fn tag(&self, slot: usize) -> Option<Vec<u8>> {
-        if self.tag { self.job.tag(slot) } else { None }
+        self.job.tag(slot)
     }
 
     fn done_before(&self) -> bool {
@@ -124,12 +123,10 @@ pub(super) fn run(config: &Config, mut opts: RunOptions, jobs: JobIter) -> i32 {
         results: results.is_some(),
         tmpdir: tmpdir(config),
     });
-    let tag = config.tag || config.tagstring.is_some();
     let resume = config.resume && !config.resume_failed && results.is_some();
     let jobs = jobs.map(move |j| {
         j.map(|job| Saving {
             job,
-            tag,
             resume,
             results: results.clone(),
         })

@@ -23,6 +23,8 @@ pub struct JobIo {
     pub stdout: OwnedFd,
     /// The job's stderr.
     pub stderr: OwnedFd,
+    /// The directory the job runs in (`None`: parx's own).
+    pub cwd: Option<std::path::PathBuf>,
     /// stdout and stderr are pipes made for this job alone (so a builtin
     /// like `echo` may write into them without a process).
     pub fresh_pipes: bool,
@@ -101,7 +103,7 @@ impl Launched {
             stdin: Some(io.stdin),
             stdout: Some(io.stdout),
             stderr: Some(io.stderr),
-            cwd: None,
+            cwd: io.cwd,
             env: env
                 .iter()
                 .map(|(k, v)| (OsString::from(k), v.clone()))

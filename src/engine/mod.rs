@@ -48,7 +48,7 @@ pub trait JobSpec {
         false
     }
     /// Where the job's stdin comes from; `None` is `/dev/null`. Called
-    /// once, when the job starts.
+    /// each time the job starts (again for a retry).
     fn take_stdin(&mut self) -> Option<Box<dyn Feed>> {
         None
     }
@@ -101,6 +101,12 @@ pub struct RunOptions {
     pub shell: OsString,
     /// Bytes of job output held in memory before spilling to disk.
     pub memory_budget: usize,
+    /// `--workdir`: the directory jobs run in (`None`: parx's own).
+    pub workdir: Option<PathBuf>,
+    /// `-v`: print each job's command line on stdout, with its output.
+    pub print_command: bool,
+    /// `-t`: print each job's command line on stderr when it starts.
+    pub trace_command: bool,
     /// parx's own executable, to start the sentinel that ends every job
     /// if parx is killed (`None`: no sentinel, e.g. in library use).
     pub sentinel: Option<PathBuf>,
@@ -124,6 +130,9 @@ impl Default for RunOptions {
             progress: ProgressStyle::None,
             shell: default_shell(),
             memory_budget: 16 << 20,
+            workdir: None,
+            print_command: false,
+            trace_command: false,
             sentinel: None,
         }
     }

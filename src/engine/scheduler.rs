@@ -24,6 +24,12 @@ use crate::progress::{Counts, Progress};
 use crate::sys::{self, ExitStatus, Pipe, signal::SignalPipe};
 
 const SIGNAL_TOKEN: u64 = u64::MAX;
+
+/// How often orphaned grandchildren (re-parented to parx, the subreaper)
+/// are reaped while jobs run; also once at the end. Jobs themselves are
+/// reaped the moment their pidfd says so. Watching SIGCHLD instead would
+/// cost a signal, a wakeup and a `/proc` scan per job.
+const ORPHAN_REAP_EVERY: Duration = Duration::from_secs(1);
 const KIND_STDOUT: u64 = 0;
 const KIND_STDERR: u64 = 1;
 const KIND_PIDFD: u64 = 2;
@@ -126,7 +132,8 @@ struct Scheduler<'a, J, I> {
     succeeded: u64,
     runtimes: Vec<f64>,
     last_start: Option<Instant>,
-    reap_orphans_due: bool,
+    /// When orphaned grandchildren are next reaped (see [`ORPHAN_REAP_EVERY`]).
+    next_orphan_reap: Instant,
     error: Option<String>,
     buf: Vec<u8>,
 }
@@ -158,7 +165,7 @@ where
     fn new(opts: &'a RunOptions, jobs: I) -> Result<Self, String> {
         let epoll = epoll::create(epoll::CreateFlags::CLOEXEC)
             .map_err(|e| format!("can not create an epoll instance: {e}"))?;
-        let signals = SignalPipe::new(&[libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGCHLD])
+        let signals = SignalPipe::new(&[libc::SIGINT, libc::SIGTERM, libc::SIGHUP])
             .map_err(|e| format!("can not install signal handlers: {e}"))?;
         epoll::add(
             &epoll,
@@ -215,7 +222,7 @@ where
             succeeded: 0,
             runtimes: Vec::new(),
             last_start: None,
-            reap_orphans_due: false,
+            next_orphan_reap: Instant::now() + ORPHAN_REAP_EVERY,
             error: None,
             buf: vec![0; 128 * 1024],
         })
@@ -251,8 +258,8 @@ where
                 self.dispatch(t);
             }
             self.fire_timers();
-            if self.reap_orphans_due {
-                self.reap_orphans_due = false;
+            if self.next_orphan_reap <= Instant::now() {
+                self.next_orphan_reap = Instant::now() + ORPHAN_REAP_EVERY;
                 let _ = sys::reap::reap_orphans();
             }
         }
@@ -390,6 +397,7 @@ where
             stdin,
             stdout: out_w,
             stderr: err_w,
+            cwd: self.opts.workdir.clone(),
             fresh_pipes: !ungrouped,
         };
         if let Some(place) = job.destination(slot) {
@@ -399,6 +407,19 @@ where
                 .destination(seq, place.map_err(|e| e.to_string())?);
         }
         self.output.started(seq, tag);
+        if self.opts.print_command || self.opts.trace_command {
+            let mut line = command.clone();
+            line.push(b'\n');
+            if self.opts.print_command
+                && let Err(e) = self.output.data(seq, Stream::Stdout, &line)
+            {
+                self.output_failed(e);
+            }
+            if self.opts.trace_command {
+                use std::io::Write;
+                let _ = io::stderr().lock().write_all(&line);
+            }
+        }
         let launched = match Launched::start(&command, io, &env, &self.opts.shell) {
             Ok(l) => l,
             Err(e) => {
@@ -714,7 +735,11 @@ where
             self.output_failed(e);
         }
         self.done_count += 1;
-        self.runtimes.push(runtime);
+        // Only `--timeout N%` needs past runtimes: memory stays flat in the
+        // number of jobs otherwise.
+        if matches!(self.opts.timeout, Some(Timeout::PercentOfMedian(_))) {
+            self.runtimes.push(runtime);
+        }
         if success {
             self.succeeded += 1;
         } else {
@@ -824,10 +849,6 @@ where
             return;
         };
         for sig in signals.drain() {
-            if sig == libc::SIGCHLD {
-                self.reap_orphans_due = true;
-                continue;
-            }
             match self.stop {
                 Some(Stop::Signal(_)) => {
                     // Second interrupt: no more patience.
@@ -867,6 +888,9 @@ where
         let mut consider = |t: Instant| {
             next = Some(next.map_or(t, |n: Instant| n.min(t)));
         };
+        if self.n_running > 0 {
+            consider(self.next_orphan_reap);
+        }
         for r in self.running.iter().flatten() {
             if r.outcome.is_some() {
                 continue;

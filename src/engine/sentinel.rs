@@ -43,18 +43,24 @@ impl Sentinel {
         })
     }
 
+    /// One line, one `write`: `+PGID` or `-PGID`.
+    fn send(&mut self, sign: u8, pgid: i32) {
+        if let Some(p) = self.pipe.as_mut() {
+            let mut line = vec![sign];
+            line.extend_from_slice(pgid.to_string().as_bytes());
+            line.push(b'\n');
+            let _ = p.write_all(&line);
+        }
+    }
+
     /// Registers a job's process group.
     pub fn started(&mut self, pgid: i32) {
-        if let Some(p) = self.pipe.as_mut() {
-            let _ = writeln!(p, "+{pgid}");
-        }
+        self.send(b'+', pgid);
     }
 
     /// Unregisters a job's process group (the job has been reaped).
     pub fn ended(&mut self, pgid: i32) {
-        if let Some(p) = self.pipe.as_mut() {
-            let _ = writeln!(p, "-{pgid}");
-        }
+        self.send(b'-', pgid);
     }
 }
 

@@ -252,7 +252,7 @@ impl Execution {
         }
         vars.set("PWD", pwd.as_os_str().as_bytes().to_vec(), true);
         // bash keeps an inherited OLDPWD only if it names a directory.
-        if !std::env::var_os("OLDPWD").is_some_and(|d| Path::new(&d).is_dir()) {
+        if !inherited_oldpwd_is_dir() {
             vars.unset("OLDPWD");
         }
         let shlvl = std::env::var("SHLVL")
@@ -1355,9 +1355,28 @@ fn never_blocks(fd: &Arc<OwnedFd>) -> bool {
     }
 }
 
+/// bash's initial `$PWD` (see [`find_initial_pwd`]), worked out once:
+/// parx never changes its own directory or environment, and doing it per
+/// job would cost a `getcwd` and two `stat`s each time.
+fn initial_pwd() -> io::Result<PathBuf> {
+    static PWD: std::sync::OnceLock<Result<PathBuf, i32>> = std::sync::OnceLock::new();
+    match PWD.get_or_init(|| find_initial_pwd().map_err(|e| e.raw_os_error().unwrap_or(libc::EIO)))
+    {
+        Ok(p) => Ok(p.clone()),
+        Err(code) => Err(io::Error::from_raw_os_error(*code)),
+    }
+}
+
+/// Whether the inherited `$OLDPWD` names a directory (checked once, as
+/// [`initial_pwd`]).
+fn inherited_oldpwd_is_dir() -> bool {
+    static IS_DIR: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *IS_DIR.get_or_init(|| std::env::var_os("OLDPWD").is_some_and(|d| Path::new(&d).is_dir()))
+}
+
 /// bash's initial `$PWD`: the inherited one if it names the current
 /// directory, else the physical path.
-fn initial_pwd() -> io::Result<PathBuf> {
+fn find_initial_pwd() -> io::Result<PathBuf> {
     let cwd = std::env::current_dir()?;
     if let Some(pwd) = std::env::var_os("PWD") {
         let pwd = PathBuf::from(pwd);

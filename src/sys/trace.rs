@@ -128,6 +128,7 @@ pub(crate) fn spawned(pid: i32, argv: &[OsString], fds: &[(RawFd, BorrowedFd<'_>
     let mut st = state();
     for (_, fd) in fds {
         forget_if_stale(&mut st, *fd);
+        name_duplicate(&mut st, *fd);
     }
     let event = Event::Spawned {
         pid,
@@ -135,6 +136,29 @@ pub(crate) fn spawned(pid: i32, argv: &[OsString], fds: &[(RawFd, BorrowedFd<'_>
         fds: fds.iter().map(|(c, fd)| (*c, fd.as_raw_fd())).collect(),
     };
     emit(st, event);
+}
+
+/// An fd that is a duplicate (`dup`) of a traced pipe end gets that end's
+/// name, so a stage's `stdin=pipe#4r` reads as such, whatever fd number
+/// the executor's copy has.
+fn name_duplicate(st: &mut State, fd: BorrowedFd<'_>) {
+    let raw = fd.as_raw_fd();
+    let Some(names) = st.names.as_mut() else {
+        return;
+    };
+    if names.contains_key(&raw) {
+        return;
+    }
+    let Some(id) = identity(fd) else {
+        return;
+    };
+    let found = names
+        .values()
+        .find(|(_, other)| *other == id)
+        .map(|(name, _)| name.clone());
+    if let Some(name) = found {
+        names.insert(raw, (name, id));
+    }
 }
 
 /// parx is about to close `fd` (call before closing it).
