@@ -172,6 +172,14 @@ fn cases() -> Vec<(&'static str, Vec<Vec<u8>>)> {
             ]),
         ),
         (
+            "name_with_spaces",
+            w(&[b"--results", b"my dir/{}  x", b"echo", b":::", b"a", b"b c"]),
+        ),
+        (
+            "name_replacements",
+            w(&[b"--results", b"o/{.}/{/}", b"echo", b":::", b"d/a.txt"]),
+        ),
+        (
             "tag_keep_order",
             w(&[
                 b"--results",
