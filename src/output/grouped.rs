@@ -52,11 +52,46 @@ impl JobBuffers {
     }
 }
 
+/// The buffers of the jobs that are running, shared by the modes that
+/// print whole jobs (grouped, keep-order).
+pub(crate) struct RunningJobs {
+    spill: SharedSpill,
+    jobs: HashMap<u64, JobBuffers>,
+}
+
+impl RunningJobs {
+    pub(crate) fn new(spill: SharedSpill) -> RunningJobs {
+        RunningJobs {
+            spill,
+            jobs: HashMap::new(),
+        }
+    }
+
+    pub(crate) fn start(&mut self, seq: u64, tag: Option<Rc<[u8]>>) {
+        self.jobs.insert(seq, JobBuffers::new(&self.spill, tag));
+    }
+
+    pub(crate) fn push(&mut self, seq: u64, stream: Stream, data: &[u8]) -> io::Result<()> {
+        match self.jobs.get_mut(&seq) {
+            Some(job) => job.push(stream, data),
+            None => Ok(()),
+        }
+    }
+
+    /// Takes a job's buffers (it ended, or its attempt is discarded).
+    pub(crate) fn take(&mut self, seq: u64) -> Option<JobBuffers> {
+        self.jobs.remove(&seq)
+    }
+
+    pub(crate) fn in_memory(&self) -> usize {
+        self.spill.borrow().in_memory()
+    }
+}
+
 /// Grouped output, printed in the order jobs end.
 pub struct Grouped {
     sinks: Sinks,
-    spill: SharedSpill,
-    running: HashMap<u64, JobBuffers>,
+    running: RunningJobs,
 }
 
 impl Grouped {
@@ -64,26 +99,22 @@ impl Grouped {
     pub fn new(sinks: Sinks, spill: SharedSpill) -> Grouped {
         Grouped {
             sinks,
-            spill,
-            running: HashMap::new(),
+            running: RunningJobs::new(spill),
         }
     }
 }
 
 impl Output for Grouped {
     fn started(&mut self, seq: u64, tag: Option<Rc<[u8]>>) {
-        self.running.insert(seq, JobBuffers::new(&self.spill, tag));
+        self.running.start(seq, tag);
     }
 
     fn data(&mut self, seq: u64, stream: Stream, data: &[u8]) -> io::Result<()> {
-        match self.running.get_mut(&seq) {
-            Some(job) => job.push(stream, data),
-            None => Ok(()),
-        }
+        self.running.push(seq, stream, data)
     }
 
     fn finished(&mut self, seq: u64) -> io::Result<()> {
-        match self.running.remove(&seq) {
+        match self.running.take(seq) {
             Some(mut job) => job.print(&mut self.sinks),
             None => Ok(()),
         }
@@ -94,10 +125,10 @@ impl Output for Grouped {
     }
 
     fn discard(&mut self, seq: u64) {
-        self.running.remove(&seq);
+        self.running.take(seq);
     }
 
     fn buffered_in_memory(&self) -> usize {
-        self.spill.borrow().in_memory()
+        self.running.in_memory()
     }
 }

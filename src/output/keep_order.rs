@@ -4,20 +4,19 @@
 //! Finished jobs wait in their (memory-bounded, disk-spilled) buffers until
 //! every job before them has been printed or skipped.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io;
 use std::rc::Rc;
 
 use super::buffer::SharedSpill;
-use super::grouped::JobBuffers;
+use super::grouped::{JobBuffers, RunningJobs};
 use super::sink::Sinks;
 use super::{Output, Stream};
 
 /// Keep-order output.
 pub struct KeepOrder {
     sinks: Sinks,
-    spill: SharedSpill,
-    running: HashMap<u64, JobBuffers>,
+    running: RunningJobs,
     /// Finished (`Some`) or skipped (`None`) jobs not yet printed.
     done: BTreeMap<u64, Option<JobBuffers>>,
     next: u64,
@@ -28,8 +27,7 @@ impl KeepOrder {
     pub fn new(sinks: Sinks, spill: SharedSpill) -> KeepOrder {
         KeepOrder {
             sinks,
-            spill,
-            running: HashMap::new(),
+            running: RunningJobs::new(spill),
             done: BTreeMap::new(),
             next: 1,
         }
@@ -51,18 +49,15 @@ impl KeepOrder {
 
 impl Output for KeepOrder {
     fn started(&mut self, seq: u64, tag: Option<Rc<[u8]>>) {
-        self.running.insert(seq, JobBuffers::new(&self.spill, tag));
+        self.running.start(seq, tag);
     }
 
     fn data(&mut self, seq: u64, stream: Stream, data: &[u8]) -> io::Result<()> {
-        match self.running.get_mut(&seq) {
-            Some(job) => job.push(stream, data),
-            None => Ok(()),
-        }
+        self.running.push(seq, stream, data)
     }
 
     fn finished(&mut self, seq: u64) -> io::Result<()> {
-        let job = self.running.remove(&seq);
+        let job = self.running.take(seq);
         self.done.insert(seq, job);
         self.release()
     }
@@ -73,10 +68,10 @@ impl Output for KeepOrder {
     }
 
     fn discard(&mut self, seq: u64) {
-        self.running.remove(&seq);
+        self.running.take(seq);
     }
 
     fn buffered_in_memory(&self) -> usize {
-        self.spill.borrow().in_memory()
+        self.running.in_memory()
     }
 }
