@@ -33,7 +33,7 @@ while (($#)); do
     --only) ONLY=$2; shift ;;
     --no-build) BUILD=0 ;;
     --keep-tmp) KEEP=1 ;;
-    --parx) PARX=$(command -v "$2") BUILD=0; shift ;;
+    --parx) PARX=$(command -v "$2" || echo "$2") BUILD=0; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "compare.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -355,7 +355,9 @@ KEEP_CMD='bash -c '\''sleep 0.00$((RANDOM%5)); echo {}'\'
 sc_keep_order() {
   needs keep-order cli stdin keep || return 0
   AMOUNT[keep-order]=$KJOBS
-  local in; in=$(q "$T/in.keep") cmd; cmd=$(q "$KEEP_CMD")
+  local in cmd
+  in=$(q "$T/in.keep")
+  cmd=$(q "$KEEP_CMD")
   peer_args=()
   [[ -n $RP ]] && peer_args=(rust_parallel "$RP -k -j2 -r '.*' -s $(q "${KEEP_CMD/\{\}/\{0\}}") < $in > $T/out.keep.rust_parallel")
   bench keep-order "$RUNS_SMALL" \
@@ -369,7 +371,8 @@ sc_keep_order() {
 sc_big_output() {
   needs big-output cli stdin || return 0
   AMOUNT[big-output]=$((4 * BIG_BYTES / 1000000))
-  local in; in=$(q "$T/in.zero") got
+  local in got
+  in=$(q "$T/in.zero")
   got=$("$PARX" -j2 head -c "$BIG" <"$T/in.zero" | wc -c)
   if [[ $got != $((4 * BIG_BYTES)) ]]; then
     skip big-output "parx wrote $got bytes, not $((4 * BIG_BYTES))"
@@ -380,9 +383,9 @@ sc_big_output() {
   bench big-output "$RUNS_BIG" \
     parx "$PARX -j2 head -c $BIG < $in > /dev/null" \
     gnu "$GNU -j2 head -c $BIG < $in > /dev/null" \
-    xargs "xargs -P2 -n1 head -c $BIG < $in > /dev/null" \
+    xargs "xargs -P2 -n1 head -c $BIG < $in | cat > /dev/null" \
     "${peer_args[@]}"
-  report big-output MB "4 jobs x head -c $BIG /dev/zero, -j2, grouped (xargs: not grouped, for scale)" \
+  report big-output MB "4 jobs x head -c $BIG /dev/zero, -j2, grouped (xargs: ungrouped, through one pipe to cat, for scale)" \
     parx gnu xargs ${RP:+rust_parallel}
 }
 
@@ -392,7 +395,9 @@ sc_pipe() { # sc_pipe SCENARIO: pipe-cat | pipe-gzip | pipepart-gzip
   needs "$scen" cli $feature || return 0
   need_pipe_file
   AMOUNT[$scen]=$((PIPE_BYTES / 1000000))
-  local f; f=$(q "$T/lines.txt") c; c=$(q "$T/check.txt")
+  local f c
+  f=$(q "$T/lines.txt")
+  c=$(q "$T/check.txt")
   local opts job base_name base_cmd parx_cmd gnu_cmd check_cmd
   case $scen in
     pipe-cat) opts="--pipe --block 1M" job=cat base_name=cat_cat base_cmd="cat $f | cat > /dev/null" ;;
@@ -421,7 +426,7 @@ sc_pipe() { # sc_pipe SCENARIO: pipe-cat | pipe-gzip | pipepart-gzip
   bench "$scen" "$RUNS_BIG" parx "$parx_cmd" gnu "$gnu_cmd" "$base_name" "$base_cmd" "${peer_args[@]}"
   local names=(parx gnu "$base_name")
   [[ ${#peer_args[@]} -gt 0 ]] && names+=(rust_parallel)
-  report "$scen" MB "$opts -j2 $job on ${PIPE_MIB} MiB of 100-byte lines; $base_name = one process" "${names[@]}"
+  report "$scen" MB "$opts -j2 $job on ${PIPE_MIB} MiB of 100-byte lines; $base_name = no runner" "${names[@]}"
 }
 
 sc_dry_run() {
@@ -491,24 +496,37 @@ sc_pool_map() {
     skip pool-map "no benches/pool.rs yet"
     return 0
   fi
-  local extra=()
-  ((QUICK)) && extra=(--warm-up-time 1 --measurement-time 2)
-  log "pool-map: cargo bench --bench pool"
-  if ! (cd "$ROOT" && cargo bench --quiet --bench pool -- "${extra[@]}") >"$T/pool.out" 2>"$T/pool.err"; then
+  # benches/pool.rs --side-by-side: 2,000 items of ~1 ms, contenders run in
+  # turn with rounds interleaved, best of ROUNDS; plus trivial items.
+  log "pool-map: cargo bench --bench pool -- --side-by-side"
+  if ! (cd "$ROOT" && ROUNDS=$RUNS_SMALL cargo bench --quiet --bench pool -- --side-by-side) >"$T/pool.out" 2>"$T/pool.err"; then
     tail -n 5 "$T/pool.err" >&2
-    LINES+=("scenario=pool-map failed: cargo bench --bench pool")
+    LINES+=("scenario=pool-map failed: cargo bench --bench pool -- --side-by-side")
     return 0
   fi
-  # criterion: "<id>   time:   [low est high]" (the id may sit on the line before)
-  local line
-  while IFS= read -r line; do
-    LINES+=("$line")
-    ROWS+=("$(printf '%-15s   %s' pool-map "${line#scenario=pool-map }")")
-  done < <(awk '
-    /^[^ \t].*time:/ { id = $1 }
-    /^[^ \t]/ && !/time:/ && !/^(Benchmarking|Found|Gnuplot|change|Performance|No change|thrpt)/ { id = $1 }
-    /time:/ { s = $0; sub(/.*\[/, "", s); split(s, f, " "); printf "scenario=pool-map bench=%s time=%s%s\n", id, f[3], f[4] }
-  ' "$T/pool.out")
+  local vals
+  vals=$(awk '
+    function before(word,   i) { for (i = 2; i <= NF; i++) if ($i == word) return $(i - 1); return "" }
+    /^cpu-bound/ { sec = "cpu" } /^trivial/ { sec = "trivial" } /^distribution/ { sec = "" }
+    sec == "cpu" && /^  sequential / { seq = before("ms") / 1000 }
+    sec == "cpu" && /^  pool, 2 workers / { pool = before("ms") / 1000 }
+    sec == "cpu" && /^  rayon, 2 threads / { rayon = before("ms") / 1000 }
+    sec == "trivial" && /^  map, 2 workers / { triv = before("M") }
+    END { if (pool > 0) print pool, seq, rayon, triv }' "$T/pool.out")
+  if [[ -z $vals ]]; then
+    LINES+=("scenario=pool-map failed: could not read the --side-by-side table")
+    return 0
+  fi
+  local pool seqt rayon triv
+  read -r pool seqt rayon triv <<<"$vals"
+  local r_seq r_ray
+  r_seq=$(awk -v a="$seqt" -v b="$pool" 'BEGIN { printf "%.2f", a / b }')
+  r_ray=$(awk -v a="$rayon" -v b="$pool" 'BEGIN { printf "%.2f", a / b }')
+  LINES+=("scenario=pool-map parx=$(fmt "$pool") sequential=$(fmt "$seqt") rayon=$(fmt "$rayon") ratio_vs_sequential=$r_seq ratio_vs_rayon=$r_ray unit=s n=2000 trivial_map_2_workers=${triv}M_items/s")
+  ROWS+=("$(printf '%-15s %-14s %9s %30s' pool-map "parx (2 wk)" "$(fmt "$pool")" "-")")
+  ROWS+=("$(printf '%-15s %-14s %9s %30s' pool-map sequential "$(fmt "$seqt")" "parx x$r_seq")")
+  ROWS+=("$(printf '%-15s %-14s %9s %30s' pool-map "rayon (2 thr)" "$(fmt "$rayon")" "parx x$r_ray")")
+  ROWS+=("$(printf '%-15s   (2,000 items of ~1 ms CPU, best of %s; trivial items: %s M/s with 2 workers)' pool-map "$RUNS_SMALL" "$triv")")
 }
 
 # --- run -----------------------------------------------------------------------
@@ -561,6 +579,8 @@ target pipeline-job ratio_vs_gnu ">=" 3 "pipeline-job >= 3x GNU parallel"
 target pipe-cat ratio_vs_cat_cat ">=" 0.7 "pipe-cat >= 0.70 of cat | cat"
 target pipe-gzip ratio_vs_gzip1 ">=" 1.7 "pipe-gzip >= 1.7x one gzip -1"
 target pipepart-gzip ratio_vs_gzip1 ">=" 1.7 "pipepart-gzip >= 1.7x one gzip -1"
+target pool-map ratio_vs_sequential ">=" 1.8 "pool-map >= 1.8x sequential (2 workers)"
+target pool-map ratio_vs_rayon ">=" 0.9 "pool-map within 10% of rayon"
 target mem-spawn-true parx "<=" 20480 "mem-spawn-true max RSS <= 20 MB (KB)"
 target mem-spawn-true growth "<=" 1.2 "mem-spawn-true flat: RSS(N) / RSS(N/10) <= 1.2"
 
