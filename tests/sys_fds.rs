@@ -231,3 +231,52 @@ fn the_parent_closes_its_copy_of_every_mapped_fd_at_spawn() {
     assert_eq!(now, before);
     assert!(child.wait().unwrap().status.success());
 }
+
+#[test]
+fn unmapped_fds_0_1_2_are_parxs_own_and_mapped_ones_replace_them() {
+    let _g = serial();
+    let out = Pipe::new().unwrap();
+    let out_name = pipe_name(&out.write);
+    let mut s = cmd(&["sleep", "30"]);
+    s.fd(1, out.write);
+    let child = s.spawn().unwrap();
+    let pid = child.pid();
+    let link = |p: String| std::fs::read_link(p).unwrap().display().to_string();
+    assert_eq!(
+        link(format!("/proc/{pid}/fd/0")),
+        link("/proc/self/fd/0".into())
+    );
+    assert_eq!(link(format!("/proc/{pid}/fd/1")), out_name);
+    assert_eq!(
+        link(format!("/proc/{pid}/fd/2")),
+        link("/proc/self/fd/2".into())
+    );
+    child.signal(libc::SIGKILL).unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn dup_std_and_dev_null_give_close_on_exec_fds_for_the_map() {
+    let _g = serial();
+    use parx::sys::spawn::{dev_null, dup_std};
+    let before = open_fds();
+    let stderr_copy = dup_std(2).unwrap();
+    let null = dev_null().unwrap();
+    // Not inherited by anyone unless mapped.
+    let (got, text) = child_fd_list();
+    assert_eq!(got, expected_child_fds(), "{text}");
+    // Mapped: the child's stdin is /dev/null, its stdout our stderr.
+    let mut s = cmd(&["sleep", "30"]);
+    s.fd(0, null).fd(1, stderr_copy);
+    let child = s.spawn().unwrap();
+    let pid = child.pid();
+    let link = |p: String| std::fs::read_link(p).unwrap().display().to_string();
+    assert_eq!(link(format!("/proc/{pid}/fd/0")), "/dev/null");
+    assert_eq!(
+        link(format!("/proc/{pid}/fd/1")),
+        link("/proc/self/fd/2".into())
+    );
+    child.signal(libc::SIGKILL).unwrap();
+    child.wait().unwrap();
+    assert_eq!(open_fds(), before);
+}

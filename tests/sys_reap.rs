@@ -106,3 +106,25 @@ fn the_subreaper_reaps_an_orphaned_grandchild() {
     let traced = format!("trace: reaped orphaned grandchild pid {gpid}: status 0");
     assert!(text.lines().any(|l| l == traced), "{text}");
 }
+
+#[test]
+fn reap_orphans_in_another_thread_never_takes_a_new_childs_status() {
+    let _g = serial();
+    // One thread spawns and waits; another reaps "orphans" as fast as it
+    // can. A child that exits before its pid is registered as owned must
+    // still be waited for by its own handle, not reaped as an orphan.
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                assert_eq!(reap::reap_orphans().unwrap(), 0);
+            }
+        });
+        for _ in 0..100 {
+            let child = Spawn::new("true").spawn().unwrap();
+            let exit = child.wait().expect("status taken by reap_orphans");
+            assert!(exit.status.success());
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+}

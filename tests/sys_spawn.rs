@@ -179,3 +179,46 @@ fn a_program_with_a_slash_is_not_searched_in_path() {
     let err = cmd(&["./true"]).spawn().unwrap_err();
     assert!(matches!(err, SpawnError::NotFound { .. }), "{err:?}");
 }
+
+#[test]
+fn a_nul_byte_in_an_argument_is_an_io_error_not_a_truncated_argument() {
+    let err = cmd(&["echo", "a\0b"]).spawn().unwrap_err();
+    match err {
+        SpawnError::Io { source, .. } => {
+            assert_eq!(source.kind(), std::io::ErrorKind::InvalidInput)
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_program_is_searched_in_the_childs_path_when_it_is_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("parx-hello");
+    std::fs::write(&script, "#!/bin/sh\necho hello from $0\n").unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut s = cmd(&["parx-hello"]);
+    s.env(
+        "PATH",
+        format!("/nonexistent:{}:/usr/bin:/bin", dir.path().display()),
+    );
+    let (exit, text) = output(s);
+    assert!(exit.status.success());
+    assert_eq!(text, format!("hello from {}\n", script.display()));
+
+    // Found in parx's PATH but not in the child's: not found.
+    let mut s = cmd(&["true"]);
+    s.env("PATH", dir.path());
+    let err = s.spawn().unwrap_err();
+    assert!(matches!(err, SpawnError::NotFound { .. }), "{err:?}");
+
+    // Only a non-executable file in the child's PATH: permission denied.
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut s = cmd(&["parx-hello"]);
+    s.env("PATH", dir.path());
+    let err = s.spawn().unwrap_err();
+    assert!(
+        matches!(err, SpawnError::PermissionDenied { .. }),
+        "{err:?}"
+    );
+}

@@ -110,7 +110,7 @@ impl Default for RunOptions {
             termseq: TermSeq::default(),
             progress: ProgressStyle::None,
             shell: default_shell(),
-            memory_budget: 64 << 20,
+            memory_budget: 16 << 20,
             sentinel: None,
         }
     }

@@ -7,7 +7,7 @@
 //! as the child is started.
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 
 use rustix::pipe::{PipeFlags, fcntl_setpipe_size, pipe_with};
 
@@ -53,7 +53,7 @@ impl Pipe {
 
     fn with_flags(flags: PipeFlags) -> io::Result<Pipe> {
         let (read, write) = pipe_with(flags)?;
-        trace::pipe_created(read.as_fd().as_raw_fd(), write.as_fd().as_raw_fd());
+        trace::pipe_created(read.as_fd(), write.as_fd());
         Ok(Pipe { read, write })
     }
 

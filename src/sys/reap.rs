@@ -9,12 +9,22 @@
 
 use std::collections::HashSet;
 use std::io;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use crate::sys::child::ExitStatus;
 use crate::sys::trace;
 
 static OWNED: Mutex<Option<HashSet<i32>>> = Mutex::new(None);
+
+/// Held (shared) by a spawn from just before `posix_spawn` until the new pid
+/// is registered, and (exclusive) by [`reap_orphans`]: otherwise a child
+/// that exits at once could be taken for an orphan and reaped by another
+/// thread before its `Child` handle owns it.
+static SPAWN_GATE: RwLock<()> = RwLock::new(());
+
+pub(crate) fn spawn_gate() -> RwLockReadGuard<'static, ()> {
+    SPAWN_GATE.read().unwrap_or_else(|e| e.into_inner())
+}
 
 fn owned() -> MutexGuard<'static, Option<HashSet<i32>>> {
     OWNED.lock().unwrap_or_else(|e| e.into_inner())
@@ -64,6 +74,7 @@ pub fn children() -> io::Result<Vec<i32>> {
 /// grandchildren adopted by the subreaper). Returns how many were reaped.
 /// Never blocks.
 pub fn reap_orphans() -> io::Result<usize> {
+    let _no_spawn_in_progress = SPAWN_GATE.write().unwrap_or_else(|e| e.into_inner());
     let mut reaped = 0;
     for pid in children()? {
         if owned().as_ref().is_some_and(|set| set.contains(&pid)) {

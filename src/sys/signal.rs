@@ -48,8 +48,10 @@ pub fn kill(pid: i32, signal: i32) -> io::Result<()> {
 
 /// Signals delivered to parx, readable as an fd in an event loop.
 ///
-/// While a `SignalPipe` lives, the registered signals no longer have their
-/// default effect on parx; dropping it restores them.
+/// Once a `SignalPipe` is made, the registered signals no longer have their
+/// default effect on parx. Dropping it stops the reports but does **not**
+/// restore the default action (signal-hook keeps its handler installed), so
+/// the signals are then ignored: make one for the life of the event loop.
 pub struct SignalPipe {
     read: UnixStream,
     flags: Vec<(i32, Arc<AtomicBool>, SigId, SigId)>,

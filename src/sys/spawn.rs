@@ -16,13 +16,13 @@
 
 use std::ffi::{CString, OsStr, OsString};
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::sys::child::Child;
-use crate::sys::trace;
+use crate::sys::{reap, trace};
 
 /// Why a program could not be started.
 #[derive(Debug, thiserror::Error)]
@@ -190,7 +190,7 @@ impl Spawn {
             program: program.clone(),
             source,
         };
-        let prog_c = cstring(self.program.as_bytes()).map_err(io_err)?;
+        let mut prog_c = cstring(self.program.as_bytes()).map_err(io_err)?;
         let argv_c = self
             .argv
             .iter()
@@ -204,6 +204,28 @@ impl Spawn {
             Some(changes) => Some(build_env(self.env_clear, changes).map_err(io_err)?),
             None => None,
         };
+        // posix_spawnp searches *parx's* PATH. A child given another PATH
+        // (or none) has its program looked up here in that PATH, as a shell
+        // or std's Command would.
+        let mut search_path = !self.program.as_bytes().contains(&b'/');
+        if search_path && let Some(env) = &env_c {
+            let child_path = env
+                .iter()
+                .find_map(|kv| kv.as_bytes().strip_prefix(b"PATH="));
+            let parent_path = std::env::var_os("PATH");
+            if child_path != parent_path.as_ref().map(|p| p.as_bytes()) {
+                // Without PATH, glibc's default search path.
+                let dirs = child_path.unwrap_or(b"/bin:/usr/bin");
+                match search(self.program.as_bytes(), dirs) {
+                    Ok(found) => {
+                        prog_c = found;
+                        search_path = false;
+                    }
+                    Err(libc::EACCES) => return Err(SpawnError::PermissionDenied { program }),
+                    Err(_) => return Err(SpawnError::NotFound { program }),
+                }
+            }
+        }
         let env_p: Option<Vec<*mut libc::c_char>> = env_c.as_ref().map(|env| {
             let mut p: Vec<_> = env.iter().map(|e| e.as_ptr() as *mut _).collect();
             p.push(std::ptr::null_mut());
@@ -239,7 +261,8 @@ impl Spawn {
         }
         let attr = SpawnAttr::new(self.pgroup).map_err(io_err)?;
 
-        let search_path = !self.program.as_bytes().contains(&b'/');
+        // Until `Child::new` registers the pid, `reap_orphans` must wait.
+        let _gate = reap::spawn_gate();
         let mut pid: libc::pid_t = 0;
         let envp = match &env_p {
             Some(p) => p.as_ptr(),
@@ -271,18 +294,15 @@ impl Spawn {
             }
         };
         if r == 0 {
-            let map: Vec<(RawFd, RawFd)> = sources
-                .iter()
-                .map(|(c, fd)| (*c, fd.as_fd().as_raw_fd()))
-                .collect();
+            let map: Vec<(RawFd, BorrowedFd<'_>)> =
+                sources.iter().map(|(c, fd)| (*c, fd.as_fd())).collect();
             trace::spawned(pid, &self.argv, &map);
         }
         for (_, fd) in sources {
-            let raw = fd.as_raw_fd();
-            drop(fd);
             if r == 0 {
-                trace::closed(raw);
+                trace::closed(fd.as_fd());
             }
+            drop(fd);
         }
         // posix_spawn reports a failed chdir with the same errno as a failed
         // exec: do not call a missing directory a missing program.
@@ -304,6 +324,33 @@ impl Spawn {
             }),
         }
     }
+}
+
+/// Looks `program` up in the `:`-separated `dirs` like `execvp`: the first
+/// executable regular file wins; `Err(EACCES)` if only non-executable ones
+/// were found, else `Err(ENOENT)`.
+fn search(program: &[u8], dirs: &[u8]) -> Result<CString, i32> {
+    let mut denied = false;
+    for dir in dirs.split(|b| *b == b':') {
+        let dir = if dir.is_empty() { &b"."[..] } else { dir };
+        let mut candidate = dir.to_vec();
+        candidate.push(b'/');
+        candidate.extend_from_slice(program);
+        let Ok(path) = CString::new(candidate) else {
+            continue;
+        };
+        let is_file = rustix::fs::stat(&path).is_ok_and(|st| {
+            rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::RegularFile
+        });
+        if !is_file {
+            continue;
+        }
+        match rustix::fs::access(&path, rustix::fs::Access::EXEC_OK) {
+            Ok(()) => return Ok(path),
+            Err(_) => denied = true,
+        }
+    }
+    Err(if denied { libc::EACCES } else { libc::ENOENT })
 }
 
 /// Why a child could not change to `dir`, if it could not.

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -26,8 +26,10 @@ pub type Sink = Box<dyn FnMut(&Event, &str) + Send>;
 
 struct State {
     next_pipe: u64,
-    /// Raw fd in parx → the name of the pipe end it holds.
-    names: Option<HashMap<RawFd, String>>,
+    /// Raw fd in parx → the name of the pipe end it held when traced, and
+    /// that end's identity: a program may close an end without telling
+    /// us, and the fd number is then reused for something else.
+    names: Option<HashMap<RawFd, (String, Identity)>>,
     sink: Option<Sink>,
 }
 
@@ -89,45 +91,77 @@ fn enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }
 
-pub(crate) fn pipe_created(read: RawFd, write: RawFd) {
+/// What an open fd refers to: (device, inode, opened for writing). Both
+/// ends of a pipe share device and inode; the access mode tells them apart.
+type Identity = (u64, u64, bool);
+
+fn identity(fd: BorrowedFd<'_>) -> Option<Identity> {
+    let st = rustix::fs::fstat(fd).ok()?;
+    let mode = rustix::fs::fcntl_getfl(fd).ok()? & rustix::fs::OFlags::RWMODE;
+    Some((st.st_dev, st.st_ino, mode != rustix::fs::OFlags::RDONLY))
+}
+
+pub(crate) fn pipe_created(read: BorrowedFd<'_>, write: BorrowedFd<'_>) {
     if !enabled() {
         return;
     }
     let mut st = state();
     let id = st.next_pipe;
     st.next_pipe += 1;
-    st.names
-        .get_or_insert_with(HashMap::new)
-        .insert(read, format!("pipe#{id}r"));
-    st.names
-        .get_or_insert_with(HashMap::new)
-        .insert(write, format!("pipe#{id}w"));
+    let names = st.names.get_or_insert_with(HashMap::new);
+    for (fd, end) in [(read, 'r'), (write, 'w')] {
+        match identity(fd) {
+            Some(ident) => names.insert(fd.as_raw_fd(), (format!("pipe#{id}{end}"), ident)),
+            None => names.remove(&fd.as_raw_fd()),
+        };
+    }
+    let (read, write) = (read.as_raw_fd(), write.as_raw_fd());
     emit(st, Event::PipeCreated { id, read, write });
 }
 
-pub(crate) fn spawned(pid: i32, argv: &[OsString], fds: &[(RawFd, RawFd)]) {
-    if !enabled() {
-        return;
-    }
-    let event = Event::Spawned {
-        pid,
-        argv: argv.to_vec(),
-        fds: fds.to_vec(),
-    };
-    emit(state(), event);
-}
-
-pub(crate) fn closed(fd: RawFd) {
+/// A child was started; `fds` is its fd map (child fd, parx's fd), still
+/// open in parx.
+pub(crate) fn spawned(pid: i32, argv: &[OsString], fds: &[(RawFd, BorrowedFd<'_>)]) {
     if !enabled() {
         return;
     }
     let mut st = state();
+    for (_, fd) in fds {
+        forget_if_stale(&mut st, *fd);
+    }
+    let event = Event::Spawned {
+        pid,
+        argv: argv.to_vec(),
+        fds: fds.iter().map(|(c, fd)| (*c, fd.as_raw_fd())).collect(),
+    };
+    emit(st, event);
+}
+
+/// parx is about to close `fd` (call before closing it).
+pub(crate) fn closed(fd: BorrowedFd<'_>) {
+    if !enabled() {
+        return;
+    }
+    let mut st = state();
+    forget_if_stale(&mut st, fd);
+    let fd = fd.as_raw_fd();
     let event = Event::Closed { fd };
     let line = render(&st, &event);
     if let Some(n) = st.names.as_mut() {
         n.remove(&fd);
     }
     deliver(st, &event, &line);
+}
+
+/// Drops the name of `fd` if the fd no longer holds the pipe end it named.
+fn forget_if_stale(st: &mut State, fd: BorrowedFd<'_>) {
+    let raw = fd.as_raw_fd();
+    if let Some(names) = st.names.as_mut()
+        && let Some((_, ident)) = names.get(&raw)
+        && identity(fd) != Some(*ident)
+    {
+        names.remove(&raw);
+    }
 }
 
 pub(crate) fn exited(pid: i32, status: ExitStatus, elapsed: Duration) {
@@ -166,7 +200,7 @@ fn fd_name(st: &State, fd: RawFd) -> String {
     st.names
         .as_ref()
         .and_then(|n| n.get(&fd))
-        .cloned()
+        .map(|(name, _)| name.clone())
         .unwrap_or_else(|| fd.to_string())
 }
 

@@ -1,0 +1,252 @@
+//! From a resolved [`Config`] to a run of the engine: the options the
+//! engine understands, and the jobs it runs.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use super::Config;
+use super::config::{
+    HaltOn as CliHaltOn, HaltThreshold, HaltWhen as CliHaltWhen, OutputMode, Timeout as CliTimeout,
+};
+use crate::engine::{
+    self, Halt, HaltOn, HaltWhen, JobSpec, ProgressStyle, RunOptions, TermSeq, Threshold, Timeout,
+};
+use crate::joblog::{self, ResumeMode};
+use crate::output;
+use crate::template::Job;
+
+/// Exit status for a command line parx understood but cannot run.
+const EXIT_UNSUPPORTED: i32 = 255;
+
+/// `-j 0`: "as many as possible". Each job holds a few fds (two pipes, a
+/// pidfd) and a process; stay well inside the usual limits.
+const UNLIMITED_JOBS: usize = 250;
+
+impl JobSpec for Job {
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    fn command_line(&self, slot: usize) -> Vec<u8> {
+        Job::command_line(self, slot)
+    }
+}
+
+/// A job with `--tag`/`--tagstring`.
+struct Tagged {
+    job: Job,
+    tagstring: Option<Rc<[u8]>>,
+}
+
+impl JobSpec for Tagged {
+    fn seq(&self) -> u64 {
+        self.job.seq
+    }
+
+    fn command_line(&self, slot: usize) -> Vec<u8> {
+        self.job.command_line(slot)
+    }
+
+    fn tag(&self, slot: usize) -> Option<Vec<u8>> {
+        let args = self.job.args.join(&b' ');
+        Some(match &self.tagstring {
+            None => args,
+            Some(t) => expand_tagstring(t, &args, &self.job.args, self.job.seq, slot),
+        })
+    }
+}
+
+/// `--tagstring`: `{}`, `{#}`, `{%}` and `{N}` replaced, unquoted (the tag
+/// is text for people, not for a shell).
+fn expand_tagstring(t: &[u8], all: &[u8], args: &[Vec<u8>], seq: u64, slot: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(t.len() + all.len());
+    let mut i = 0;
+    while i < t.len() {
+        if t[i] == b'{'
+            && let Some(len) = t[i..].iter().position(|&b| b == b'}')
+        {
+            let inner = &t[i + 1..i + len];
+            let replaced = match inner {
+                b"" => Some(all.to_vec()),
+                b"#" => Some(seq.to_string().into_bytes()),
+                b"%" => Some(slot.to_string().into_bytes()),
+                n => std::str::from_utf8(n)
+                    .ok()
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .filter(|&n| n >= 1)
+                    .map(|n| args.get(n - 1).cloned().unwrap_or_default()),
+            };
+            if let Some(r) = replaced {
+                out.extend_from_slice(&r);
+                i += len + 1;
+                continue;
+            }
+        }
+        out.push(t[i]);
+        i += 1;
+    }
+    out
+}
+
+/// A failed job from an earlier joblog (`--retry-failed`).
+struct Logged {
+    seq: u64,
+    command: Vec<u8>,
+}
+
+impl JobSpec for Logged {
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    fn command_line(&self, _slot: usize) -> Vec<u8> {
+        self.command.clone()
+    }
+}
+
+/// The engine's options from the command line.
+pub fn run_options(config: &Config) -> RunOptions {
+    let mut o = RunOptions {
+        jobs: if config.jobs == 0 {
+            UNLIMITED_JOBS
+        } else {
+            config.jobs
+        },
+        output: match config.output {
+            OutputMode::Group => output::Mode::Group,
+            OutputMode::LineBuffer => output::Mode::LineBuffer,
+            OutputMode::Ungroup => output::Mode::Ungroup,
+        },
+        keep_order: config.keep_order,
+        retries: config.retries.max(1),
+        delay: config.delay,
+        ..RunOptions::default()
+    };
+    if let Some(j) = &config.joblog {
+        o.joblog = Some((j.path.clone(), j.append));
+    }
+    if config.joblog_format.as_deref() == Some("json") {
+        o.joblog_format = joblog::Format::Json;
+    }
+    o.resume = if config.resume_failed {
+        Some(ResumeMode::ResumeFailed)
+    } else if config.resume {
+        Some(ResumeMode::Resume)
+    } else {
+        None
+    };
+    o.timeout = config.timeout.map(|t| match t {
+        CliTimeout::Fixed(d) => Timeout::Fixed(d),
+        CliTimeout::PercentOfMedian(p) => Timeout::PercentOfMedian(p),
+    });
+    o.halt = match config.halt.when {
+        CliHaltWhen::Never => None,
+        when => Some(Halt {
+            when: if when == CliHaltWhen::Now {
+                HaltWhen::Now
+            } else {
+                HaltWhen::Soon
+            },
+            on: match config.halt.on {
+                CliHaltOn::Fail => HaltOn::Fail,
+                CliHaltOn::Success => HaltOn::Success,
+                CliHaltOn::Done => HaltOn::Done,
+            },
+            threshold: match config.halt.threshold {
+                HaltThreshold::Count(n) => Threshold::Count(n),
+                HaltThreshold::Fraction(f) => Threshold::Percent(f * 100.0),
+            },
+        }),
+    };
+    if !config.termseq.is_empty() {
+        o.termseq = TermSeq(
+            config
+                .termseq
+                .iter()
+                .map(|&(sig, ms)| (sig, Duration::from_millis(ms)))
+                .collect(),
+        );
+    }
+    o.progress = if config.bar {
+        ProgressStyle::Bar
+    } else if config.eta {
+        ProgressStyle::Eta
+    } else if config.progress {
+        ProgressStyle::Progress
+    } else {
+        ProgressStyle::None
+    };
+    o.sentinel = std::env::current_exe().ok();
+    o
+}
+
+/// Runs the jobs of `config`; returns parx's exit status.
+pub fn run(config: &Config) -> i32 {
+    if let Some(what) = unsupported(config) {
+        eprintln!("parx: {what} is not supported yet (see docs/compat.md)");
+        return EXIT_UNSUPPORTED;
+    }
+    if config.trace {
+        crate::sys::trace::enable_stderr();
+    }
+    let opts = run_options(config);
+    if config.retry_failed {
+        let Some(j) = &config.joblog else {
+            eprintln!("parx: --retry-failed needs --joblog FILE");
+            return EXIT_UNSUPPORTED;
+        };
+        let entries = match joblog::read_entries(&j.path) {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("parx: can not read joblog {}: {e}", j.path.display());
+                return EXIT_UNSUPPORTED;
+            }
+        };
+        let mut last = std::collections::BTreeMap::new();
+        for e in entries {
+            last.insert(e.seq, e);
+        }
+        let failed = last.into_values().filter(|e| !e.succeeded()).map(|e| {
+            Ok::<_, String>(Logged {
+                seq: e.seq,
+                command: e.command,
+            })
+        });
+        let mut opts = opts;
+        opts.resume = None;
+        opts.joblog = Some((j.path.clone(), true));
+        return engine::run(&opts, failed);
+    }
+    let jobs = match config.jobs() {
+        Ok(jobs) => jobs,
+        Err(e) => {
+            eprintln!("parx: {e}");
+            return EXIT_UNSUPPORTED;
+        }
+    };
+    if config.tag || config.tagstring.is_some() {
+        let tagstring: Option<Rc<[u8]>> = config.tagstring.as_deref().map(Rc::from);
+        let tagged = jobs.map(|j| {
+            j.map(|job| Tagged {
+                job,
+                tagstring: tagstring.clone(),
+            })
+        });
+        engine::run(&opts, tagged)
+    } else {
+        engine::run(&opts, jobs)
+    }
+}
+
+fn unsupported(config: &Config) -> Option<&'static str> {
+    if config.pipe.is_some() {
+        return Some("--pipe");
+    }
+    if config.files {
+        return Some("--files");
+    }
+    if config.results.is_some() {
+        return Some("--results");
+    }
+    None
+}

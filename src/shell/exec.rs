@@ -1,0 +1,1077 @@
+//! The executor: a stepping state machine that runs a [`Script`] without a
+//! shell, for an event loop.
+//!
+//! [`Execution::start`] runs builtins and spawns the first pipeline, then
+//! returns [`Step::Running`] with children to watch (their pidfds); the
+//! engine calls [`Execution::child_exited`] when one becomes readable, and
+//! gets either `Running` again (maybe with new children: `a && b` spawns
+//! `b` after `a` exits) or [`Step::Done`]. Nothing here blocks, except
+//! [`run`], the blocking driver for tests and examples.
+//!
+//! fds: each stage gets its own duplicates of the job's 0/1/2 and of the
+//! pipe ends it holds, moved into the spawn and closed in parx right after
+//! it; the pipe ends parx keeps for the next stage are dropped as soon as
+//! that stage is spawned, and the job's own fds when the job is done, so
+//! every reader sees EOF exactly when the last writer exits.
+
+use std::ffi::OsString;
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::shell::ast::{Pipeline, RedirOp, Simple};
+use crate::shell::builtin::{self, Builtin};
+use crate::shell::expand::{self, NeedsShell, Vars};
+use crate::shell::script::{Body, Script};
+use crate::sys::{Child, Exit, Pipe, Spawn, SpawnError};
+
+/// Which process group the job's processes go in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProcessGroup {
+    /// Stay in parx's group.
+    #[default]
+    Inherit,
+    /// Each pipeline gets a new group led by its first stage, so
+    /// [`Execution::signal`] reaches every process of the job.
+    New,
+    /// Join an existing group.
+    Join(i32),
+}
+
+/// Where and how a job runs.
+#[derive(Debug, Default)]
+pub struct Context {
+    /// The job's stdin; `None` inherits parx's.
+    pub stdin: Option<OwnedFd>,
+    /// The job's stdout; `None` inherits parx's.
+    pub stdout: Option<OwnedFd>,
+    /// The job's stderr; `None` inherits parx's.
+    pub stderr: Option<OwnedFd>,
+    /// Working directory; `None` is parx's.
+    pub cwd: Option<PathBuf>,
+    /// Extra exported variables (`PARALLEL_SEQ`, …).
+    pub env: Vec<(OsString, OsString)>,
+    /// Process group of the job's processes.
+    pub process_group: ProcessGroup,
+    /// A pipeline's status is its rightmost failure (`set -o pipefail`).
+    pub pipefail: bool,
+    /// The shell for commands parx does not run itself; `None` is
+    /// `$PARALLEL_SHELL`, else `/bin/bash`. Messages parx prints itself are
+    /// prefixed with this name, as that shell's would be.
+    pub shell: Option<OsString>,
+}
+
+/// How one process of the job ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StageExit {
+    /// Its pid.
+    pub pid: i32,
+    /// Status, times and usage.
+    pub exit: Exit,
+}
+
+/// How a whole job ended.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct JobStatus {
+    /// The status bash's `$?` would show (exit code or 128+signal).
+    pub code: i32,
+    /// Status of each stage of the last pipeline run (bash's `PIPESTATUS`).
+    pub pipestatus: Vec<i32>,
+    /// Every process the job started, in order (CPU time, memory).
+    pub exits: Vec<StageExit>,
+    /// Why the job ran under the fallback shell, if it did.
+    pub fallback: Option<&'static str>,
+}
+
+/// What an [`Execution`] is doing.
+#[derive(Debug)]
+pub enum Step {
+    /// Children are running; see [`Execution::children`].
+    Running,
+    /// The job has finished; its fds are closed.
+    Done(JobStatus),
+}
+
+struct Live {
+    child: Child,
+    stage: usize,
+    /// A writer process delivering a builtin's output: its own status is
+    /// replaced by the builtin's.
+    status: Option<i32>,
+}
+
+/// Position of the running pipeline: and-or chain `item`, pipeline `idx`
+/// (0 = first, k = `rest[k-1]`).
+#[derive(Debug, Clone, Copy, Default)]
+struct Pos {
+    item: usize,
+    idx: usize,
+}
+
+/// One job being run; see the module docs.
+pub struct Execution {
+    script: Script,
+    job: Job,
+}
+
+struct Job {
+    fds: [Option<Arc<OwnedFd>>; 3],
+    /// Logical `$PWD`.
+    pwd: PathBuf,
+    /// Whether children must be given `pwd` as their directory.
+    cwd_set: bool,
+    vars: Vars,
+    pgroup: ProcessGroup,
+    pipefail: bool,
+    shell: OsString,
+    /// `$SHLVL` children see (bash increments it, except for the command
+    /// it `exec`s at the end).
+    shlvl: i64,
+    status: i32,
+    pos: Pos,
+    /// Statuses of the current pipeline's stages.
+    stages: Vec<Option<i32>>,
+    negate: bool,
+    live: Vec<Live>,
+    exits: Vec<StageExit>,
+    /// Something observable happened (a process ran, a file was opened).
+    effects: bool,
+    exit: Option<i32>,
+    fallback: Option<&'static str>,
+    done: bool,
+    /// Line of the command being started, for messages.
+    line: u32,
+}
+
+fn own(fd: &Arc<OwnedFd>) -> io::Result<OwnedFd> {
+    fd.as_fd().try_clone_to_owned()
+}
+
+impl Execution {
+    /// Prepares `script` to run in `ctx`. Nothing starts before
+    /// [`Execution::start`].
+    pub fn new(script: Script, ctx: Context) -> io::Result<Execution> {
+        let std = |fd: Option<OwnedFd>, n| -> io::Result<Arc<OwnedFd>> {
+            Ok(Arc::new(match fd {
+                Some(fd) => fd,
+                None => crate::sys::spawn::dup_std(n)?,
+            }))
+        };
+        let fds = [
+            Some(std(ctx.stdin, 0)?),
+            Some(std(ctx.stdout, 1)?),
+            Some(std(ctx.stderr, 2)?),
+        ];
+        let cwd_set = ctx.cwd.is_some();
+        let pwd = match ctx.cwd {
+            Some(dir) if dir.is_absolute() => dir,
+            Some(dir) => std::env::current_dir()?.join(dir),
+            None => initial_pwd()?,
+        };
+        let mut vars = Vars::default();
+        for (k, v) in &ctx.env {
+            if let Some(k) = k.to_str() {
+                vars.set(k, v.as_bytes().to_vec(), true);
+            }
+        }
+        vars.set("PWD", pwd.as_os_str().as_bytes().to_vec(), true);
+        // bash keeps an inherited OLDPWD only if it names a directory.
+        if !std::env::var_os("OLDPWD").is_some_and(|d| Path::new(&d).is_dir()) {
+            vars.unset("OLDPWD");
+        }
+        let shlvl = std::env::var("SHLVL")
+            .ok()
+            .and_then(|s| s.trim().parse::<i64>().ok())
+            .unwrap_or(0);
+        let shell = ctx
+            .shell
+            .or_else(|| std::env::var_os("PARALLEL_SHELL"))
+            .unwrap_or_else(|| OsString::from("/bin/bash"));
+        Ok(Execution {
+            script,
+            job: Job {
+                fds,
+                pwd,
+                cwd_set,
+                vars,
+                pgroup: ctx.process_group,
+                pipefail: ctx.pipefail,
+                shell,
+                shlvl,
+                status: 0,
+                pos: Pos::default(),
+                stages: Vec::new(),
+                negate: false,
+                live: Vec::new(),
+                exits: Vec::new(),
+                effects: false,
+                exit: None,
+                fallback: None,
+                done: false,
+                line: 1,
+            },
+        })
+    }
+
+    /// Starts the job: runs what it can in-process and spawns the first
+    /// processes.
+    pub fn start(&mut self) -> io::Result<Step> {
+        if let Body::Fallback(reason) = &self.script.body {
+            let reason = *reason;
+            self.job.run_in_shell(&self.script, None, reason)?;
+            return self.job.finish_if_idle();
+        }
+        self.job.pos = Pos::default();
+        self.job.launch_from_pos(&self.script)
+    }
+
+    /// The children running now. After each [`Step::Running`] new ones may
+    /// have appeared; each pid appears until its [`Execution::child_exited`].
+    pub fn children(&self) -> impl Iterator<Item = &Child> {
+        self.job.live.iter().map(|l| &l.child)
+    }
+
+    /// Call when child `pid`'s pidfd is readable: reaps it and advances.
+    /// A pid that has not exited yet (or is unknown) changes nothing.
+    pub fn child_exited(&mut self, pid: i32) -> io::Result<Step> {
+        let Some(i) = self.job.live.iter().position(|l| l.child.pid() == pid) else {
+            return self.job.current_step();
+        };
+        let Some(exit) = self.job.live[i].child.try_wait()? else {
+            return Ok(Step::Running);
+        };
+        let live = self.job.live.swap_remove(i);
+        self.job.reaped(pid, live.stage, live.status, exit);
+        self.job.advance(&self.script)
+    }
+
+    /// Blocks until some child exits, reaps it and advances (for [`run`]).
+    pub fn wait_one(&mut self) -> io::Result<Step> {
+        if self.job.live.is_empty() {
+            return self.job.advance(&self.script);
+        }
+        let live = self.job.live.remove(0);
+        let pid = live.child.pid();
+        let exit = live.child.wait()?;
+        self.job.reaped(pid, live.stage, live.status, exit);
+        self.job.advance(&self.script)
+    }
+
+    /// Sends `signal` to every running process of the job (their groups
+    /// when they lead one).
+    pub fn signal(&self, signal: i32) {
+        for l in &self.job.live {
+            let _ = l.child.signal_group(signal);
+        }
+    }
+}
+
+impl Job {
+    fn current_step(&mut self) -> io::Result<Step> {
+        if self.done || !self.live.is_empty() {
+            return Ok(Step::Running);
+        }
+        Ok(self.done_step())
+    }
+
+    fn done_step(&mut self) -> Step {
+        self.done = true;
+        self.fds = [None, None, None];
+        let pipestatus: Vec<i32> = self.stages.iter().map(|s| s.unwrap_or(0)).collect();
+        Step::Done(JobStatus {
+            code: self.exit.unwrap_or(self.status),
+            pipestatus,
+            exits: std::mem::take(&mut self.exits),
+            fallback: self.fallback,
+        })
+    }
+
+    fn finish_if_idle(&mut self) -> io::Result<Step> {
+        if self.live.is_empty() {
+            self.complete_pipeline();
+            Ok(self.done_step())
+        } else {
+            Ok(Step::Running)
+        }
+    }
+
+    fn reaped(&mut self, pid: i32, stage: usize, status: Option<i32>, exit: Exit) {
+        self.exits.push(StageExit { pid, exit });
+        let code = status.unwrap_or_else(|| exit.status.shell_code());
+        if let Some(s) = self.stages.get_mut(stage) {
+            *s = Some(code);
+        }
+    }
+
+    fn complete_pipeline(&mut self) {
+        let mut codes = self.stages.iter().rev().map(|s| s.unwrap_or(0));
+        let mut code = if self.pipefail {
+            codes.find(|&c| c != 0).unwrap_or(0)
+        } else {
+            codes.next().unwrap_or(0)
+        };
+        if self.negate {
+            code = i32::from(code == 0);
+        }
+        self.status = code;
+    }
+
+    /// After a child exits: if the pipeline is complete, run the next one.
+    fn advance(&mut self, script: &Script) -> io::Result<Step> {
+        if !self.live.is_empty() {
+            return Ok(Step::Running);
+        }
+        if self.done {
+            return Ok(Step::Running);
+        }
+        self.complete_pipeline();
+        if self.exit.is_some() || self.fallback.is_some() {
+            return Ok(self.done_step());
+        }
+        if !self.next_pos(script) {
+            return Ok(self.done_step());
+        }
+        self.launch_from_pos(script)
+    }
+
+    /// Moves to the next pipeline to run given `self.status`; false at the
+    /// end of the script.
+    fn next_pos(&mut self, script: &Script) -> bool {
+        let Body::Native(list) = &script.body else {
+            return false;
+        };
+        let mut pos = self.pos;
+        loop {
+            let Some(item) = list.items.get(pos.item) else {
+                return false;
+            };
+            pos.idx += 1;
+            match item.rest.get(pos.idx - 1) {
+                Some((conn, _)) => {
+                    let run = match conn {
+                        crate::shell::ast::Connector::And => self.status == 0,
+                        crate::shell::ast::Connector::Or => self.status != 0,
+                    };
+                    if run {
+                        self.pos = pos;
+                        return true;
+                    }
+                }
+                None => {
+                    pos = Pos {
+                        item: pos.item + 1,
+                        idx: 0,
+                    };
+                    if pos.item >= list.items.len() {
+                        return false;
+                    }
+                    self.pos = pos;
+                    return true;
+                }
+            }
+        }
+    }
+
+    /// Runs pipelines from `self.pos` until one has running children or
+    /// the script ends.
+    fn launch_from_pos(&mut self, script: &Script) -> io::Result<Step> {
+        let Body::Native(list) = &script.body else {
+            return Ok(self.done_step());
+        };
+        if list.items.is_empty() {
+            return Ok(self.done_step());
+        }
+        loop {
+            let Some(item) = list.items.get(self.pos.item) else {
+                return Ok(self.done_step());
+            };
+            let pipeline = if self.pos.idx == 0 {
+                &item.first
+            } else {
+                match item.rest.get(self.pos.idx - 1) {
+                    Some((_, p)) => p,
+                    None => return Ok(self.done_step()),
+                }
+            };
+            let last = self.pos.item + 1 == list.items.len() && self.pos.idx == item.rest.len();
+            match self.launch(pipeline, last) {
+                Ok(()) => {}
+                Err(Launch::Io(e)) => return Err(e),
+                Err(Launch::Shell(NeedsShell(reason))) => {
+                    self.kill_live();
+                    self.run_in_shell(script, Some(pipeline.start), reason)?;
+                    return self.finish_if_idle();
+                }
+            }
+            if !self.live.is_empty() {
+                return Ok(Step::Running);
+            }
+            self.complete_pipeline();
+            if self.exit.is_some() || !self.next_pos(script) {
+                return Ok(self.done_step());
+            }
+        }
+    }
+
+    fn kill_live(&mut self) {
+        for l in self.live.drain(..) {
+            drop(l.child);
+        }
+    }
+
+    /// Hands the job to the fallback shell: the whole script if nothing
+    /// has happened yet, else the rest from byte `from` with the job's
+    /// state (directory, variables, `$?`) carried over.
+    fn run_in_shell(
+        &mut self,
+        script: &Script,
+        from: Option<usize>,
+        reason: &'static str,
+    ) -> io::Result<()> {
+        self.fallback = Some(reason);
+        let text: Vec<u8> = match from {
+            Some(start) if self.effects => {
+                let mut t = Vec::new();
+                for (name, value) in self.vars.unexported() {
+                    t.extend_from_slice(name.as_bytes());
+                    t.push(b'=');
+                    t.extend_from_slice(&crate::shell::quote(value));
+                    t.extend_from_slice(b"; ");
+                }
+                if self.status != 0 {
+                    t.extend_from_slice(format!("(exit {}); ", self.status).as_bytes());
+                }
+                t.extend_from_slice(script.text.get(start..).unwrap_or(b""));
+                t
+            }
+            _ => script.text.to_vec(),
+        };
+        self.stages = vec![None];
+        self.negate = false;
+        let mut sp = Spawn::new(&self.shell);
+        sp.arg("-c").arg(OsString::from_vec(text));
+        for (n, fd) in self.fds.iter().enumerate() {
+            if let Some(fd) = fd {
+                sp.fd(n as i32, own(fd)?);
+            }
+        }
+        if self.effects || self.cwd_set {
+            sp.current_dir(&self.pwd);
+        }
+        for (k, v) in self.vars.env_changes() {
+            if !self.effects && (k == "PWD" || k == "OLDPWD") {
+                continue;
+            }
+            match v {
+                Some(v) => sp.env(k, expand::os(v)),
+                None => sp.env_remove(k),
+            };
+        }
+        match self.pgroup {
+            ProcessGroup::Inherit => {}
+            ProcessGroup::New => {
+                sp.process_group(0);
+            }
+            ProcessGroup::Join(g) => {
+                sp.process_group(g);
+            }
+        }
+        match sp.spawn() {
+            Ok(child) => self.live.push(Live {
+                child,
+                stage: 0,
+                status: None,
+            }),
+            Err(e) => {
+                let msg = format!("parx: cannot run {}: {e}\n", self.shell.to_string_lossy());
+                self.stderr_message(msg.as_bytes());
+                self.stages[0] = Some(e.shell_code());
+            }
+        }
+        Ok(())
+    }
+
+    fn stderr_message(&mut self, msg: &[u8]) {
+        if let Some(fd) = &self.fds[2] {
+            let _ = rustix::io::write(fd, msg);
+        }
+    }
+
+    fn shell_name(&self) -> &[u8] {
+        self.shell.as_bytes()
+    }
+
+    /// Starts every stage of `pipeline` (builtins run here and now).
+    fn launch(&mut self, pipeline: &Pipeline, last: bool) -> Result<(), Launch> {
+        let n = pipeline.stages.len();
+        self.stages.clear();
+        self.stages.resize(n, None);
+        self.negate = pipeline.negate;
+        let mut group: Option<i32> = match self.pgroup {
+            ProcessGroup::Join(g) => Some(g),
+            _ => None,
+        };
+        let mut prev_read: Option<Arc<OwnedFd>> = None;
+        for (k, cmd) in pipeline.stages.iter().enumerate() {
+            let stdin = match prev_read.take() {
+                Some(r) => r,
+                None => self.fd(0)?,
+            };
+            let (stdout, fresh) = if k + 1 < n {
+                let (r, w) = Pipe::new()?.into_ends();
+                prev_read = Some(Arc::new(r));
+                let w = Arc::new(w);
+                (w.clone(), Some(w))
+            } else {
+                (self.fd(1)?, None)
+            };
+            let stderr = self.fd(2)?;
+            let table = vec![(0, stdin), (1, stdout), (2, stderr)];
+            let exec_last = last && n == 1 && !pipeline.negate;
+            self.stage(cmd, k, n == 1, exec_last, table, fresh.as_ref(), &mut group)?;
+            if self.exit.is_some() && n == 1 {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn fd(&self, n: usize) -> io::Result<Arc<OwnedFd>> {
+        match &self.fds[n] {
+            Some(fd) => Ok(fd.clone()),
+            None => Err(io::Error::other("job already finished")),
+        }
+    }
+
+    /// Runs one simple command as stage `k`.
+    #[allow(clippy::too_many_arguments)]
+    fn stage(
+        &mut self,
+        cmd: &Simple,
+        k: usize,
+        alone: bool,
+        exec_last: bool,
+        mut table: Vec<(i32, Arc<OwnedFd>)>,
+        fresh: Option<&Arc<OwnedFd>>,
+        group: &mut Option<i32>,
+    ) -> Result<(), Launch> {
+        self.line = cmd.line;
+        let mut fields: Vec<Vec<u8>> = Vec::with_capacity(cmd.words.len());
+        for w in &cmd.words {
+            expand::expand_fields(w, &self.vars, self.status, &mut fields)?;
+        }
+        let builtin = match fields.first() {
+            Some(name) => {
+                if builtin::is_unimplemented_builtin(name) {
+                    return Err(NeedsShell("a bash builtin parx does not implement").into());
+                }
+                Builtin::lookup(name)
+            }
+            None => None,
+        };
+        let mut assigns: Vec<(&str, Vec<u8>)> = Vec::with_capacity(cmd.assigns.len());
+        if cmd.assigns.len() > 1 {
+            // Each assignment sees the ones before it (`A=1 B=$A cmd`).
+            let mut scratch = self.vars.clone();
+            for a in &cmd.assigns {
+                let v = expand::expand_joined(&a.value, &scratch, self.status);
+                scratch.set(&a.name, v.clone(), false);
+                assigns.push((&a.name, v));
+            }
+        } else {
+            for a in &cmd.assigns {
+                assigns.push((
+                    &a.name,
+                    expand::expand_joined(&a.value, &self.vars, self.status),
+                ));
+            }
+        }
+        if fields.is_empty() {
+            // No command: bash assigns first, then redirects (`A=f >$A`
+            // creates `f`), and keeps the assignments even if the
+            // redirection fails; in a pipeline stage they are the stage's own.
+            let saved = (!alone).then(|| self.vars.clone());
+            for (name, value) in assigns {
+                self.vars.set(name, value, false);
+            }
+            let redirected = self.redirect(cmd, &mut table);
+            if let Some(saved) = saved {
+                self.vars = saved;
+            }
+            if !cmd.redirs.is_empty() {
+                self.effects = true;
+            }
+            let status = match redirected? {
+                Ok(()) => 0,
+                Err(msg) => {
+                    self.deliver(&table, fresh, Vec::new(), msg, 1, k, group)?;
+                    return Ok(());
+                }
+            };
+            self.stages[k] = Some(status);
+            return Ok(());
+        }
+        let redirected = self.redirect(cmd, &mut table)?;
+        if !cmd.redirs.is_empty() {
+            self.effects = true;
+        }
+        if let Err(msg) = redirected {
+            self.deliver(&table, fresh, Vec::new(), msg, 1, k, group)?;
+            return Ok(());
+        }
+        let Some(name) = fields.first() else {
+            return Ok(());
+        };
+        if let Some(b) = builtin {
+            if b == Builtin::Export && cmd.words.iter().skip(1).any(|w| w.has_unquoted_expansion())
+            {
+                return Err(NeedsShell("export of an unquoted expansion").into());
+            }
+            let shell = self.prefix();
+            let outcome = if alone {
+                let mut st = builtin::State {
+                    pwd: &mut self.pwd,
+                    vars: &mut self.vars,
+                    last_status: self.status,
+                };
+                builtin::run(b, &fields[1..], &mut st, &shell)
+            } else {
+                let mut pwd = self.pwd.clone();
+                let mut vars = self.vars.clone();
+                let mut st = builtin::State {
+                    pwd: &mut pwd,
+                    vars: &mut vars,
+                    last_status: self.status,
+                };
+                builtin::run(b, &fields[1..], &mut st, &shell)
+            }
+            .map_err(NeedsShell)?;
+            if alone && b == Builtin::Cd && outcome.status == 0 {
+                self.cwd_set = true;
+                self.effects = true;
+            }
+            if alone && outcome.exit.is_some() {
+                self.exit = outcome.exit;
+            }
+            self.deliver(
+                &table,
+                fresh,
+                outcome.stdout,
+                outcome.stderr,
+                outcome.status,
+                k,
+                group,
+            )?;
+            return Ok(());
+        }
+        let path_override = assigns.iter().rev().find(|(k, _)| *k == "PATH");
+        let program = match self.resolve(name, path_override.map(|(_, v)| v.as_slice())) {
+            Ok(p) => p,
+            Err((code, msg)) => {
+                self.deliver(&table, fresh, Vec::new(), msg, code, k, group)?;
+                return Ok(());
+            }
+        };
+        self.effects = true;
+        let spawn = |job: &Job, program: &Path, argv0: &[u8], script: bool| -> io::Result<Spawn> {
+            let mut sp = Spawn::new(program);
+            sp.arg0(expand::os(argv0));
+            if script {
+                sp.arg(expand::os(name));
+            }
+            for a in &fields[1..] {
+                sp.arg(expand::os(a));
+            }
+            for (n, fd) in &table {
+                sp.fd(*n, own(fd)?);
+            }
+            for (key, v) in job.vars.env_changes() {
+                match v {
+                    Some(v) => sp.env(key, expand::os(v)),
+                    None => sp.env_remove(key),
+                };
+            }
+            for (key, v) in &assigns {
+                sp.env(key, expand::os(v));
+            }
+            let shlvl = if exec_last { job.shlvl } else { job.shlvl + 1 };
+            sp.env("SHLVL", shlvl.to_string());
+            sp.env("_", program);
+            if job.cwd_set {
+                sp.current_dir(&job.pwd);
+            }
+            job.set_group(&mut sp, *group);
+            Ok(sp)
+        };
+        let mut result = spawn(self, &program, name, false)?.spawn();
+        if let Err(SpawnError::PermissionDenied { .. }) = &result
+            && self.is_executable_file(&program)
+        {
+            // ENOEXEC: bash runs a file with no `#!` line as a bash script.
+            let shell = PathBuf::from(&self.shell);
+            result = spawn(self, &shell, self.shell.as_bytes(), true)?.spawn();
+        }
+        match result {
+            Ok(child) => {
+                if self.pgroup == ProcessGroup::New && group.is_none() {
+                    *group = Some(child.pid());
+                }
+                self.live.push(Live {
+                    child,
+                    stage: k,
+                    status: None,
+                });
+            }
+            Err(e) => {
+                let (code, msg) = self.spawn_error(name, e);
+                self.deliver(&table, fresh, Vec::new(), msg, code, k, group)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn is_executable_file(&self, program: &Path) -> bool {
+        let full = if program.is_absolute() || !self.cwd_set {
+            program.to_path_buf()
+        } else {
+            self.pwd.join(program)
+        };
+        std::fs::metadata(&full).is_ok_and(|m| m.is_file())
+            && rustix::fs::access(&full, rustix::fs::Access::EXEC_OK).is_ok()
+    }
+
+    fn set_group(&self, sp: &mut Spawn, group: Option<i32>) {
+        match (self.pgroup, group) {
+            (ProcessGroup::Inherit, _) => {}
+            (_, Some(g)) => {
+                sp.process_group(g);
+            }
+            (_, None) => {
+                sp.process_group(0);
+            }
+        }
+    }
+
+    /// `{shell}: line {n}`, the prefix of every message bash prints.
+    fn prefix(&self) -> Vec<u8> {
+        let mut m = self.shell_name().to_vec();
+        m.extend_from_slice(format!(": line {}", self.line).as_bytes());
+        m
+    }
+
+    fn message(&self, parts: &[&[u8]]) -> Vec<u8> {
+        let mut m = self.prefix();
+        for p in parts {
+            m.extend_from_slice(b": ");
+            m.extend_from_slice(p);
+        }
+        m.push(b'\n');
+        m
+    }
+
+    fn spawn_error(&self, name: &[u8], e: SpawnError) -> (i32, Vec<u8>) {
+        match e {
+            SpawnError::NotFound { .. } => {
+                // The program exists (it was resolved): its interpreter does not.
+                (
+                    127,
+                    self.message(&[name, b"cannot execute: required file not found"]),
+                )
+            }
+            SpawnError::PermissionDenied { .. } => {
+                (126, self.message(&[name, b"Permission denied"]))
+            }
+            SpawnError::Io { source, .. } => (
+                126,
+                self.message(&[name, builtin::strerror(&source).as_bytes()]),
+            ),
+        }
+    }
+
+    /// Finds the program for `name` the way bash does: `PATH` search for a
+    /// name without `/`. `Err((status, message))` if it cannot run.
+    fn resolve(
+        &self,
+        name: &[u8],
+        path_override: Option<&[u8]>,
+    ) -> Result<PathBuf, (i32, Vec<u8>)> {
+        let rel = |p: &Path| -> PathBuf {
+            if p.is_absolute() || !self.cwd_set {
+                p.to_path_buf()
+            } else {
+                self.pwd.join(p)
+            }
+        };
+        if name.contains(&b'/') {
+            let path = Path::new(expand::os(name));
+            return match std::fs::metadata(rel(path)) {
+                Ok(m) if m.is_dir() => Err((126, self.message(&[name, b"Is a directory"]))),
+                Ok(_) => Ok(path.to_path_buf()),
+                Err(e) => Err((127, self.message(&[name, builtin::strerror(&e).as_bytes()]))),
+            };
+        }
+        let not_found = || (127, self.message(&[name, b"command not found"]));
+        if name.is_empty() {
+            return Err(not_found());
+        }
+        let path_var = match path_override {
+            Some(p) => Some(std::borrow::Cow::Borrowed(p)),
+            None => self.vars.get("PATH"),
+        };
+        let path_var: &[u8] = path_var
+            .as_deref()
+            .unwrap_or(b"/usr/local/bin:/usr/bin:/bin");
+        let mut candidate: Option<PathBuf> = None;
+        for dir in path_var.split(|&c| c == b':') {
+            let dir = if dir.is_empty() { b"." as &[u8] } else { dir };
+            let mut p = PathBuf::from(expand::os(dir));
+            p.push(expand::os(name));
+            let full = rel(&p);
+            match std::fs::metadata(&full) {
+                Ok(m) if m.is_file() => {
+                    if rustix::fs::access(&full, rustix::fs::Access::EXEC_OK).is_ok() {
+                        return Ok(p);
+                    }
+                    if candidate.is_none() {
+                        candidate = Some(p);
+                    }
+                }
+                _ => {}
+            }
+        }
+        match candidate {
+            Some(p) => Ok(p),
+            None => Err(not_found()),
+        }
+    }
+
+    /// Applies `cmd`'s redirections to `table`. `Ok(Err(message))` is a
+    /// redirection error bash reports with status 1.
+    fn redirect(
+        &mut self,
+        cmd: &Simple,
+        table: &mut Vec<(i32, Arc<OwnedFd>)>,
+    ) -> Result<Result<(), Vec<u8>>, Launch> {
+        for r in &cmd.redirs {
+            let set = |table: &mut Vec<(i32, Arc<OwnedFd>)>, fd: i32, to: Arc<OwnedFd>| match table
+                .iter_mut()
+                .find(|(n, _)| *n == fd)
+            {
+                Some(slot) => slot.1 = to,
+                None => table.push((fd, to)),
+            };
+            let file = |word, how: u8| -> Result<Result<Arc<OwnedFd>, Vec<u8>>, Launch> {
+                let mut fields = Vec::new();
+                expand::expand_fields(word, &self.vars, self.status, &mut fields)?;
+                if fields.len() != 1 {
+                    return Ok(Err(
+                        self.message(&[&expand::display(word), b"ambiguous redirect"])
+                    ));
+                }
+                let name = &fields[0];
+                if name.is_empty() {
+                    return Ok(Err(self.message(&[b"", b"No such file or directory"])));
+                }
+                let mut path = PathBuf::from(expand::os(name));
+                if self.cwd_set && path.is_relative() {
+                    path = self.pwd.join(path);
+                }
+                let mut o = std::fs::OpenOptions::new();
+                match how {
+                    b'<' => o.read(true),
+                    b'>' => o.write(true).create(true).truncate(true),
+                    b'a' => o.append(true).create(true),
+                    _ => o.read(true).write(true).create(true),
+                };
+                Ok(match o.open(&path) {
+                    Ok(f) => Ok(Arc::new(OwnedFd::from(f))),
+                    Err(e) => Err(self.message(&[name, builtin::strerror(&e).as_bytes()])),
+                })
+            };
+            let fd = r.fd;
+            match &r.op {
+                RedirOp::Read(w)
+                | RedirOp::Write(w)
+                | RedirOp::Append(w)
+                | RedirOp::ReadWrite(w) => {
+                    let how = match &r.op {
+                        RedirOp::Read(_) => b'<',
+                        RedirOp::Write(_) => b'>',
+                        RedirOp::Append(_) => b'a',
+                        _ => b'+',
+                    };
+                    match file(w, how)? {
+                        Ok(f) => set(table, fd, f),
+                        Err(m) => return Ok(Err(m)),
+                    }
+                }
+                RedirOp::WriteBoth(w) | RedirOp::AppendBoth(w) => {
+                    let how = if matches!(r.op, RedirOp::WriteBoth(_)) {
+                        b'>'
+                    } else {
+                        b'a'
+                    };
+                    match file(w, how)? {
+                        Ok(f) => {
+                            set(table, 1, f.clone());
+                            set(table, 2, f);
+                        }
+                        Err(m) => return Ok(Err(m)),
+                    }
+                }
+                RedirOp::Dup(m) => match table.iter().find(|(n, _)| n == m) {
+                    Some((_, src)) => {
+                        let src = src.clone();
+                        set(table, fd, src);
+                    }
+                    None => {
+                        let num = m.to_string();
+                        return Ok(Err(self.message(&[num.as_bytes(), b"Bad file descriptor"])));
+                    }
+                },
+                RedirOp::Close => table.retain(|(n, _)| *n != fd),
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    /// Records a builtin's (or a failed command's) status and delivers its
+    /// output: written here when that cannot block (a regular file,
+    /// `/dev/null`, or the empty pipe this pipeline just made), else by a
+    /// writer process.
+    #[allow(clippy::too_many_arguments)]
+    fn deliver(
+        &mut self,
+        table: &[(i32, Arc<OwnedFd>)],
+        fresh: Option<&Arc<OwnedFd>>,
+        stdout: Vec<u8>,
+        stderr: Vec<u8>,
+        status: i32,
+        k: usize,
+        group: &mut Option<i32>,
+    ) -> Result<(), Launch> {
+        self.stages[k] = Some(status);
+        for (n, bytes) in [(1, stdout), (2, stderr)] {
+            if bytes.is_empty() {
+                continue;
+            }
+            let Some((_, fd)) = table.iter().find(|(m, _)| *m == n) else {
+                continue;
+            };
+            let is_fresh = fresh.is_some_and(|f| Arc::ptr_eq(f, fd)) && bytes.len() <= 4096;
+            if is_fresh || never_blocks(fd) {
+                self.effects = true;
+                let _ = write_all(fd, &bytes);
+                continue;
+            }
+            // The bytes go into a fresh pipe big enough to hold them all
+            // (so this write cannot block) and `cat` copies them over.
+            let pipe = Pipe::with_capacity(bytes.len())?;
+            if pipe.capacity()? < bytes.len() {
+                return Err(NeedsShell("builtin output larger than a pipe").into());
+            }
+            let (r, w) = pipe.into_ends();
+            write_all(&w, &bytes)?;
+            drop(w);
+            self.effects = true;
+            let mut sp = Spawn::new("/bin/cat");
+            sp.arg0("cat");
+            sp.fd(0, r);
+            sp.fd(1, own(fd)?);
+            if let Some((_, e)) = table.iter().find(|(m, _)| *m == 2) {
+                sp.fd(2, own(e)?);
+            }
+            self.set_group(&mut sp, *group);
+            match sp.spawn() {
+                Ok(child) => {
+                    if self.pgroup == ProcessGroup::New && group.is_none() {
+                        *group = Some(child.pid());
+                    }
+                    self.stages[k] = None;
+                    self.live.push(Live {
+                        child,
+                        stage: k,
+                        status: Some(status),
+                    });
+                }
+                Err(e) => return Err(Launch::Io(io::Error::other(e.to_string()))),
+            }
+        }
+        Ok(())
+    }
+}
+
+fn write_all(fd: impl AsFd, mut bytes: &[u8]) -> io::Result<()> {
+    while !bytes.is_empty() {
+        match rustix::io::write(&fd, bytes) {
+            Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
+            Ok(n) => bytes = &bytes[n..],
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// A regular file or `/dev/null`: writing there cannot block.
+fn never_blocks(fd: &Arc<OwnedFd>) -> bool {
+    match rustix::fs::fstat(fd) {
+        Ok(st) => {
+            let ft = rustix::fs::FileType::from_raw_mode(st.st_mode);
+            ft == rustix::fs::FileType::RegularFile
+                || (ft == rustix::fs::FileType::CharacterDevice
+                    && rustix::fs::major(st.st_rdev) == 1
+                    && rustix::fs::minor(st.st_rdev) == 3)
+        }
+        Err(_) => false,
+    }
+}
+
+/// bash's initial `$PWD`: the inherited one if it names the current
+/// directory, else the physical path.
+fn initial_pwd() -> io::Result<PathBuf> {
+    let cwd = std::env::current_dir()?;
+    if let Some(pwd) = std::env::var_os("PWD") {
+        let pwd = PathBuf::from(pwd);
+        if pwd.is_absolute()
+            && let (Ok(a), Ok(b)) = (std::fs::metadata(&pwd), std::fs::metadata("."))
+        {
+            use std::os::unix::fs::MetadataExt;
+            if a.dev() == b.dev() && a.ino() == b.ino() {
+                return Ok(pwd);
+            }
+        }
+    }
+    Ok(cwd)
+}
+
+enum Launch {
+    Io(io::Error),
+    Shell(NeedsShell),
+}
+
+impl From<io::Error> for Launch {
+    fn from(e: io::Error) -> Launch {
+        Launch::Io(e)
+    }
+}
+
+impl From<NeedsShell> for Launch {
+    fn from(e: NeedsShell) -> Launch {
+        Launch::Shell(e)
+    }
+}
+
+/// Runs `script` to completion, blocking (tests, examples, simple callers).
+pub fn run_script(script: Script, ctx: Context) -> io::Result<JobStatus> {
+    let mut ex = Execution::new(script, ctx)?;
+    let mut step = ex.start()?;
+    loop {
+        match step {
+            Step::Done(status) => return Ok(status),
+            Step::Running => step = ex.wait_one()?,
+        }
+    }
+}
