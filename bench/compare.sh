@@ -303,19 +303,22 @@ peer_args=() # extra name/command pairs for rust-parallel, set per scenario
 # --- scenarios -----------------------------------------------------------------
 q() { printf '%q' "$1"; }
 
+# /bin/true, not true: parx runs the `true` builtin without any process, so
+# only an explicit path measures spawning (the same program for every tool).
 sc_spawn_true() {
   needs spawn-true cli stdin || return 0
   AMOUNT[spawn-true]=$NJOBS
-  local in; in=$(q "$T/in.jobs")
+  local in
+  in=$(q "$T/in.jobs")
   peer_args=()
-  [[ -n $RP ]] && peer_args=(rust_parallel "$RP -j2 true < $in")
+  [[ -n $RP ]] && peer_args=(rust_parallel "$RP -j2 /bin/true < $in")
   bench spawn-true "$RUNS_SMALL" \
-    parx "$PARX -j2 true < $in" \
-    gnu "$GNU -j2 true < $in" \
-    xargs "xargs -P2 -n1 true < $in" \
-    limit "$LIMIT $NJOBS 2" \
+    parx "$PARX -j2 /bin/true < $in" \
+    gnu "$GNU -j2 /bin/true < $in" \
+    xargs "xargs -P2 -n1 /bin/true < $in" \
+    limit "$LIMIT $NJOBS 2 /bin/true" \
     "${peer_args[@]}"
-  report spawn-true jobs "limit = bench/limits/spawn_limit.c: posix_spawn+wait of /bin/true, 2 in flight" \
+  report spawn-true jobs "/bin/true per job; limit = bench/limits/spawn_limit.c: posix_spawn+wait, 2 in flight" \
     parx gnu xargs limit ${RP:+rust_parallel}
 }
 
@@ -450,15 +453,15 @@ sc_mem_spawn_true() {
   local small=$((MEM_N / 10)) a b
   seq "$MEM_N" >"$T/in.mem"
   seq "$small" >"$T/in.mem.small"
-  a=$(rss_of "$PARX -j2 true < $T/in.mem.small") || a=
-  b=$(rss_of "$PARX -j2 true < $T/in.mem") || b=
+  a=$(rss_of "$PARX -j2 /bin/true < $T/in.mem.small") || a=
+  b=$(rss_of "$PARX -j2 /bin/true < $T/in.mem") || b=
   if [[ -z $a || -z $b ]]; then
     LINES+=("scenario=mem-spawn-true failed: parx did not complete")
     return 0
   fi
   local growth; growth=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b / a }')
   LINES+=("scenario=mem-spawn-true parx=$b unit=KB n=$MEM_N parx_at_$small=$a growth=$growth")
-  ROWS+=("$(printf '%-15s   max RSS of parx -j2 true: %s KB at %s jobs, %s KB at %s jobs (x%s)' mem-spawn-true "$b" "$MEM_N" "$a" "$small" "$growth")")
+  ROWS+=("$(printf '%-15s   max RSS of parx -j2 /bin/true: %s KB at %s jobs, %s KB at %s jobs (x%s)' mem-spawn-true "$b" "$MEM_N" "$a" "$small" "$growth")")
 }
 
 sc_mem_keep_order() {
