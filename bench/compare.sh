@@ -501,8 +501,10 @@ sc_pool_map() {
   fi
   # benches/pool.rs --side-by-side: 2,000 items of ~1 ms, contenders run in
   # turn with rounds interleaved, best of ROUNDS; plus trivial items.
-  log "pool-map: cargo bench --bench pool -- --side-by-side"
-  if ! (cd "$ROOT" && ROUNDS=$RUNS_SMALL cargo bench --quiet --bench pool -- --side-by-side) >"$T/pool.out" 2>"$T/pool.err"; then
+  local rounds=$RUNS_SMALL
+  ((QUICK)) && rounds=2
+  log "pool-map: cargo bench --bench pool -- --side-by-side (ROUNDS=$rounds)"
+  if ! (cd "$ROOT" && ROUNDS=$rounds cargo bench --quiet --bench pool -- --side-by-side) >"$T/pool.out" 2>"$T/pool.err"; then
     tail -n 5 "$T/pool.err" >&2
     LINES+=("scenario=pool-map failed: cargo bench --bench pool -- --side-by-side")
     return 0
@@ -529,7 +531,7 @@ sc_pool_map() {
   ROWS+=("$(printf '%-15s %-14s %9s %30s' pool-map "parx (2 wk)" "$(fmt "$pool")" "-")")
   ROWS+=("$(printf '%-15s %-14s %9s %30s' pool-map sequential "$(fmt "$seqt")" "parx x$r_seq")")
   ROWS+=("$(printf '%-15s %-14s %9s %30s' pool-map "rayon (2 thr)" "$(fmt "$rayon")" "parx x$r_ray")")
-  ROWS+=("$(printf '%-15s   (2,000 items of ~1 ms CPU, best of %s; trivial items: %s M/s with 2 workers)' pool-map "$RUNS_SMALL" "$triv")")
+  ROWS+=("$(printf '%-15s   (2,000 items of ~1 ms CPU, best of %s; trivial items: %s M/s with 2 workers)' pool-map "$rounds" "$triv")")
 }
 
 # --- run -----------------------------------------------------------------------
