@@ -297,3 +297,89 @@ fn execution_is_send() {
     is_send::<Execution>();
     let _ = AsFd::as_fd(&parx::sys::spawn::dev_null().unwrap());
 }
+
+#[test]
+fn echo_into_fresh_output_pipes_starts_no_process() {
+    let (mut ctx, out, err) = ctx_with_pipes();
+    ctx.fresh_output_pipes = true;
+    let status = shell::run(b"echo a; cd /nonexistent; echo b >&2; echo c", ctx).unwrap();
+    assert_eq!(status.code, 0);
+    assert!(status.exits.is_empty(), "{:?}", status.exits);
+    assert_eq!(read_all(out), "a\nc\n");
+    assert_eq!(
+        read_all(err),
+        "bash: line 1: cd: /nonexistent: No such file or directory\nb\n"
+    );
+}
+
+#[test]
+fn fresh_output_pipes_stop_being_written_directly_once_a_child_holds_them() {
+    let (mut ctx, out, _err) = ctx_with_pipes();
+    ctx.fresh_output_pipes = true;
+    let reader = std::thread::spawn(move || read_all(out));
+    let big = "y".repeat(100_000);
+    let cmd = format!("echo a; sh -c 'echo b'; echo c; echo {big}");
+    let status = shell::run(cmd.as_bytes(), ctx).unwrap();
+    assert_eq!(status.code, 0);
+    // sh, then a writer for `c`, then a writer for the big line.
+    assert_eq!(status.exits.len(), 3);
+    assert_eq!(reader.join().unwrap(), format!("a\nb\nc\n{big}\n"));
+}
+
+#[test]
+fn job_stdin_reaches_the_first_stage_only() {
+    let (mut ctx, out, _err) = ctx_with_pipes();
+    let (in_r, in_w) = Pipe::new().unwrap().into_ends();
+    ctx.stdin = Some(in_r);
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let mut f = std::fs::File::from(in_w);
+        f.write_all(b"abc\ndef\n").unwrap();
+    });
+    let status = shell::run(b"cat | tr a-z A-Z; cat", ctx).unwrap();
+    writer.join().unwrap();
+    assert_eq!(status.code, 0);
+    assert_eq!(read_all(out), "ABC\nDEF\n");
+}
+
+#[test]
+fn dropping_a_running_execution_ends_its_processes() {
+    let (mut ctx, out, _err) = ctx_with_pipes();
+    ctx.process_group = ProcessGroup::New;
+    let mut ex = Execution::new(Script::new(b"sleep 30 | sleep 30"), ctx).unwrap();
+    assert!(matches!(ex.start().unwrap(), Step::Running));
+    assert_eq!(ex.children().count(), 2);
+    drop(ex);
+    // Both sleeps are gone, so nothing holds the stdout pipe any more.
+    assert_eq!(read_all(out), "");
+}
+
+#[test]
+fn calling_after_done_is_an_error() {
+    let (ctx, _out, _err) = ctx_with_pipes();
+    let mut ex = Execution::new(Script::new(b"true"), ctx).unwrap();
+    assert!(matches!(ex.start().unwrap(), Step::Done(_)));
+    assert!(ex.child_exited(1).is_err());
+    assert!(ex.start().is_err());
+}
+
+#[test]
+fn a_pipeline_that_needs_bash_is_decided_before_any_stage_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut ctx, out, _err) = ctx_with_pipes();
+    ctx.cwd = Some(dir.path().to_path_buf());
+    // If `date >> log` ran natively and then the pipeline were handed to
+    // bash, log would get two lines.
+    let status = shell::run(
+        b"touch x; G='*'; date >> log | echo $G >/dev/null; echo ok",
+        ctx,
+    )
+    .unwrap();
+    assert_eq!(
+        status.fallback,
+        Some("glob characters in an unquoted expansion")
+    );
+    assert_eq!(read_all(out), "ok\n");
+    let log = std::fs::read_to_string(dir.path().join("log")).unwrap();
+    assert_eq!(log.lines().count(), 1);
+}

@@ -571,6 +571,11 @@ impl Config {
         let ncpus = cpus();
         let s = |o: &Option<OsString>, name: &str| o.as_ref().map(|v| text(name, v)).transpose();
         let pipe_mode = low.pipe || low.pipepart || low.cat || low.fifo;
+        if pipe_mode && low.positional.is_empty() {
+            return Err(CliError::Other(
+                "--pipe/--pipepart need a command to pipe into (e.g. 'cat')".into(),
+            ));
+        }
         // Sources: -a files first, then ::: / :::: groups.
         let arg_sep = low
             .arg_sep
@@ -692,6 +697,25 @@ impl Config {
             None if low.ungroup_tty => 1,
             None => ncpus,
         };
+        // Combinations GNU parallel refuses.
+        if low.fifo && low.cat {
+            return Err(CliError::Conflict("--fifo", "--cat"));
+        }
+        if low.retries.is_some() && low.round_robin {
+            return Err(CliError::Conflict("--retries", "--roundrobin"));
+        }
+        if low.pipepart && (low.max_lines.is_some() || low.max_replace_args.is_some()) {
+            return Err(CliError::Conflict("--pipepart", "-L/-l/-N"));
+        }
+        if low.group && low.ungroup {
+            return Err(CliError::Conflict("--group", "--ungroup"));
+        }
+        if low.group && low.line_buffer {
+            return Err(CliError::Conflict("--group", "--line-buffer"));
+        }
+        if low.ungroup && low.line_buffer {
+            return Err(CliError::Conflict("--ungroup", "--line-buffer"));
+        }
         // Grouping.
         let max_args = low
             .max_args
@@ -711,7 +735,7 @@ impl Config {
             number = max_replace;
         }
         let mut context = low.x_context || max_replace.is_some();
-        if (max_lines.is_some() || max_replace.is_some()) && !(low.xargs || low.m) {
+        if (low.big_l || max_replace.is_some()) && !(low.xargs || low.m) {
             context = true;
         }
         let unlimited = low.x_context || low.m || low.xargs;
@@ -890,6 +914,9 @@ impl Config {
         // Check the template now, so mistakes show before anything runs.
         let template = config.template(&config.command_words())?;
         config.check_positions(&template)?;
+        if let Some(t) = &config.tagstring {
+            config.template_for(std::slice::from_ref(t), true)?;
+        }
         Ok(config)
     }
 
@@ -905,7 +932,12 @@ impl Config {
 
     /// Parses `words` as the command template.
     pub fn template(&self, words: &[Vec<u8>]) -> Result<Template, CliError> {
+        self.template_for(words, false)
+    }
+
+    fn template_for(&self, words: &[Vec<u8>], for_tag: bool) -> Result<Template, CliError> {
         let options = TemplateOptions {
+            for_tag,
             quote_all: self.quote,
             context: self.context_replace,
             trim: self.trim,
@@ -952,6 +984,7 @@ impl Config {
             first.next_record()?;
         }
         let mut words = self.command_words();
+        let mut tag = self.tagstring.clone();
         if let Some(header) = &self.header {
             let mut names: Vec<Vec<u8>> = Vec::new();
             match header {
@@ -981,24 +1014,21 @@ impl Config {
                 }
             }
             for (i, name) in names.iter().enumerate() {
-                for w in words.iter_mut() {
+                for w in words.iter_mut().chain(tag.iter_mut()) {
                     *w = rename_header(w, name, i + 1);
                 }
             }
         }
-        let template = self.template(&words).map_err(|e| InputError::Read {
-            what: "the command".into(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
+        let template = self
+            .template(&words)
+            .map_err(|e| InputError::Command(e.to_string()))?;
         let linked: Vec<bool> = self.sources.iter().map(|s| s.linked).collect();
         let combiner = Combiner::new(readers, &linked, self.link)?;
         let records: Box<dyn Iterator<Item = Result<Vec<Vec<u8>>, InputError>>> = match &self.colsep
         {
             Some(sep) => {
-                let splitter = ColumnSplitter::new(sep).map_err(|e| InputError::Read {
-                    what: "--colsep".into(),
-                    source: std::io::Error::other(e.to_string()),
-                })?;
+                let splitter =
+                    ColumnSplitter::new(sep).map_err(|e| InputError::Command(e.to_string()))?;
                 Box::new(combiner.map(move |r| {
                     r.map(|values| {
                         values
@@ -1010,7 +1040,14 @@ impl Config {
             }
             None => Box::new(combiner),
         };
-        Ok(JobIter::new(records, template, self.grouping.clone()))
+        let tag = match tag {
+            Some(t) => Some(
+                self.template_for(&[t], true)
+                    .map_err(|e| InputError::Command(e.to_string()))?,
+            ),
+            None => None,
+        };
+        Ok(JobIter::new(records, template, self.grouping.clone()).with_tag(tag))
     }
 }
 

@@ -46,6 +46,8 @@ pub enum Category {
     Compat,
     /// GNU parallel options parx does not support yet.
     Unsupported,
+    /// Options GNU parallel itself has retired (rejected, as it does).
+    Retired,
 }
 
 impl Category {
@@ -62,6 +64,7 @@ impl Category {
             Category::Info => "Information",
             Category::Compat => "Accepted for compatibility (no effect)",
             Category::Unsupported => "GNU parallel options not supported yet (rejected)",
+            Category::Retired => "Retired by GNU parallel (rejected)",
         }
     }
 }
@@ -296,7 +299,7 @@ pub static FLAGS: &[Flag] = &[
     ),
     flag!(
         &["extensionreplace", "er"],
-        Some('U'),
+        None,
         Required("STR"),
         Replace,
         "Use STR instead of {.}",
@@ -446,6 +449,7 @@ pub static FLAGS: &[Flag] = &[
         "N input lines per job (a line ending in a blank continues)",
         |a, v| {
             a.max_lines = Some(val(v)?);
+            a.big_l = true;
             Ok(())
         }
     ),
@@ -588,7 +592,7 @@ pub static FLAGS: &[Flag] = &[
     ),
     flag!(
         &["work-dir", "workdir", "wd"],
-        Some('W'),
+        None,
         Required("DIR"),
         Run,
         "Run jobs in DIR",
@@ -1107,16 +1111,8 @@ pub static FLAGS: &[Flag] = &[
         &["plain"],
         None,
         Switch,
-        Compat,
-        "No-op (parx reads no profile)",
-        noop
-    ),
-    flag!(
-        &["ctrl-c", "ctrlc", "no-ctrl-c", "no-ctrlc", "noctrlc"],
-        None,
-        Switch,
-        Compat,
-        "No-op",
+        Run,
+        "Ignore $PARALLEL and profile files",
         noop
     ),
     flag!(
@@ -1136,25 +1132,6 @@ pub static FLAGS: &[Flag] = &[
         noop
     ),
     flag!(&["noswap"], None, Switch, Compat, "No-op", noop),
-    flag!(&[], Some('g'), Switch, Compat, "No-op (retired)", noop),
-    flag!(&[], Some('T'), Switch, Compat, "No-op (retired)", noop),
-    flag!(
-        &[],
-        Some('H'),
-        Required("N"),
-        Compat,
-        "No-op (retired)",
-        noop
-    ),
-    flag!(&[], Some('Y'), Switch, Compat, "No-op (retired)", noop),
-    flag!(
-        &[],
-        Some('B'),
-        Required("X"),
-        Compat,
-        "No-op (retired)",
-        noop
-    ),
     flag!(
         &["min-version", "minversion"],
         None,
@@ -1303,7 +1280,6 @@ pub static FLAGS: &[Flag] = &[
     ),
     flag!(
         &[
-            "sql",
             "sql-master",
             "sqlmaster",
             "sql-worker",
@@ -1571,9 +1547,9 @@ pub static FLAGS: &[Flag] = &[
         &["profile"],
         Some('J'),
         Required("NAME"),
-        Unsupported,
-        "Profiles",
-        unsupported
+        Run,
+        "Read options from profile NAME (in $PARALLEL_HOME or ~/.parallel) instead of ~/.parallel/config",
+        noop
     ),
     flag!(
         &["record-env", "recordenv"],
@@ -1647,6 +1623,17 @@ pub static FLAGS: &[Flag] = &[
         unsupported
     ),
     flag!(&["bug"], None, Switch, Unsupported, "Internal", unsupported),
+    // Retired by GNU parallel: the help text says what to use instead.
+    flag! { &[], Some('g'), Switch, Retired, "Use --group", unsupported },
+    flag! { &[], Some('B'), Required("X"), Retired, "Use --bf", unsupported },
+    flag! { &[], Some('T'), Switch, Retired, "Use --tty", unsupported },
+    flag! { &[], Some('U'), Required("X"), Retired, "Use --er", unsupported },
+    flag! { &[], Some('W'), Required("X"), Retired, "Use --wd", unsupported },
+    flag! { &[], Some('Y'), Switch, Retired, "Use --shebang", unsupported },
+    flag! { &[], Some('H'), Required("X"), Retired, "Use --halt", unsupported },
+    flag! { &["sql"], None, Required("X"), Retired, "Use --sqlmaster", unsupported },
+    flag! { &["ctrl-c", "ctrlc"], None, Switch, Retired, "Remove it", unsupported },
+    flag! { &["no-ctrl-c", "no-ctrlc", "noctrlc"], None, Switch, Retired, "Remove it", unsupported },
 ];
 
 /// parx's own long options: matched only when typed in full, so that

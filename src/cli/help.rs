@@ -47,7 +47,7 @@ pub fn help() -> String {
                 Value::Required(m) => left.push_str(&format!(" {m}")),
                 Value::OptionalStr(m) | Value::OptionalNum(m) => left.push_str(&format!(" [{m}]")),
             }
-            if cat == Category::Unsupported {
+            if matches!(cat, Category::Unsupported | Category::Retired) {
                 out.push_str(&format!("{left:<34} {}\n", f.doc));
                 continue;
             }

@@ -43,6 +43,8 @@ pub struct LowArgs {
     pub max_args: Option<OsString>,
     pub max_replace_args: Option<OsString>,
     pub max_lines: Option<OsString>,
+    /// `-L` given (implies context replace; `-l` does not).
+    pub big_l: bool,
     pub xargs: bool,
     pub m: bool,
     pub x_context: bool,

@@ -4,10 +4,11 @@
 //! (`flags.rs`, one definition per option, from which the parser and
 //! `--help` are derived), reading argv the way GNU parallel's
 //! `Getopt::Long` does (`parse.rs` → [`LowArgs`], what was typed), and
-//! interpreting it (`config.rs` → [`Config`], what to do). It also runs
-//! the modes that need no engine: `--help`, `--version`, `--dry-run`,
-//! `--shellquote`. It does not run jobs: that is [`run_jobs`]'s caller's
-//! business (the engine).
+//! interpreting it (`config.rs` → [`Config`], what to do), with options
+//! from profile files and `$PARALLEL` first (`profile.rs`). It runs the
+//! modes that need no engine itself: `--help`, `--version`, `--dry-run`,
+//! `--shellquote`; everything else goes to the engine through `run.rs`
+//! ([`run_jobs`]).
 //!
 //! Exit codes: 0 success; 255 for a bad command line or input that cannot
 //! be read (one line `parx: ...` on stderr), as GNU parallel.
@@ -17,6 +18,7 @@ mod flags;
 mod help;
 mod lowargs;
 mod parse;
+mod profile;
 mod run;
 
 pub use config::{
@@ -25,6 +27,7 @@ pub use config::{
 };
 pub use flags::{Category, FLAGS, Flag, Value};
 pub use lowargs::LowArgs;
+pub use profile::shell_words;
 
 use crate::input::InputError;
 use crate::template::{MAX_COMMAND_LINE, TemplateError};
@@ -68,6 +71,17 @@ pub enum CliError {
     /// A GNU parallel option parx does not implement.
     #[error("option '{0}' is not supported by parx yet (see docs/compat.md)")]
     Unsupported(String),
+    /// An option GNU parallel has retired.
+    #[error("option '{option}' has been retired by GNU parallel: {instead}")]
+    Retired {
+        /// The option.
+        option: String,
+        /// What to use instead.
+        instead: &'static str,
+    },
+    /// Options that cannot be combined.
+    #[error("{0} cannot be combined with {1}")]
+    Conflict(&'static str, &'static str),
     /// A bad replacement string or template.
     #[error(transparent)]
     Template(#[from] TemplateError),
@@ -98,11 +112,10 @@ impl CliError {
 
 /// Parses the arguments (without the program name) into a [`Config`].
 pub fn parse(args: Vec<OsString>) -> Result<Config, CliError> {
-    Config::from_low(parse::parse_low(args)?)
+    Config::from_low(parse::parse_all(args)?)
 }
 
-/// Runs the jobs. Placeholder until the engine is merged: the lead
-/// replaces the body with `crate::engine::run(config)`.
+/// Runs the jobs through the engine and returns the exit status.
 pub fn run_jobs(config: &Config) -> i32 {
     run::run(config)
 }
@@ -116,7 +129,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
     {
         return crate::engine::sentinel::sentinel_main();
     }
-    let low = match parse::parse_low(args) {
+    let low = match parse::parse_all(args) {
         Ok(low) => low,
         Err(e) => return report(&e),
     };
@@ -190,10 +203,25 @@ fn print_jobs(config: &Config) -> i32 {
                 return report(&CliError::Input(e));
             }
         };
-        let cmd = job.command_line(dry_run_slot(config.jobs, job.seq));
+        let slot = dry_run_slot(config.jobs, job.seq);
+        let cmd = job.command_line(slot);
         line.clear();
         if config.dry_run {
-            line.extend_from_slice(&cmd);
+            match job.tag(slot) {
+                // Output lines are tagged, and the dry run's output is the
+                // command line.
+                Some(tag) => {
+                    for (i, part) in cmd.split(|&b| b == b'\n').enumerate() {
+                        if i > 0 {
+                            line.push(b'\n');
+                        }
+                        line.extend_from_slice(&tag);
+                        line.push(b'\t');
+                        line.extend_from_slice(part);
+                    }
+                }
+                None => line.extend_from_slice(&cmd),
+            }
         } else {
             let mut quoted = cmd;
             for _ in 0..config.shellquote {
@@ -206,6 +234,12 @@ fn print_jobs(config: &Config) -> i32 {
             let _ = std::io::stderr().write_all(&line);
         }
         if let Err(e) = out.write_all(&line) {
+            return write_failed(&e);
+        }
+        if config.dry_run
+            && config.print_stderr
+            && let Err(e) = out.flush()
+        {
             return write_failed(&e);
         }
     }

@@ -38,17 +38,25 @@ fn apply(
                 .and_then(|mut raw| raw.next_if(looks_numeric)),
         },
     };
-    if flag.category == super::flags::Category::Unsupported {
-        return Err(CliError::Unsupported(flag.display()));
+    match flag.category {
+        super::flags::Category::Unsupported => return Err(CliError::Unsupported(shown)),
+        super::flags::Category::Retired => {
+            return Err(CliError::Retired {
+                option: shown,
+                instead: flag.doc,
+            });
+        }
+        _ => {}
     }
     (flag.update)(low, value).map_err(|why| CliError::BadValue { option: shown, why })
 }
 
-/// Parses the arguments (without the program name).
-pub fn parse_low(args: Vec<OsString>) -> Result<LowArgs, CliError> {
+/// Parses one array of words into `low`; returns the words from the first
+/// non-option on (the command and input sources).
+fn parse_words(low: &mut LowArgs, args: Vec<OsString>) -> Result<Vec<OsString>, CliError> {
     let mut p = lexopt::Parser::from_args(args);
     p.set_short_equals(false);
-    let mut low = LowArgs::default();
+    let mut rest = Vec::new();
     loop {
         let arg = match p.next() {
             Ok(a) => a,
@@ -61,7 +69,7 @@ pub fn parse_low(args: Vec<OsString>) -> Result<LowArgs, CliError> {
             None => break,
             Some(lexopt::Arg::Short(c)) => {
                 let flag = find_short(c).ok_or_else(|| CliError::UnknownOption(format!("-{c}")))?;
-                apply(&mut p, &mut low, flag, format!("-{c}"))?;
+                apply(&mut p, low, flag, format!("-{c}"))?;
             }
             Some(lexopt::Arg::Long(name)) => {
                 let name = name.to_string();
@@ -77,17 +85,38 @@ pub fn parse_low(args: Vec<OsString>) -> Result<LowArgs, CliError> {
                         });
                     }
                 };
-                apply(&mut p, &mut low, flag, format!("--{name}"))?;
+                apply(&mut p, low, flag, format!("--{name}"))?;
             }
             Some(lexopt::Arg::Value(v)) => {
-                low.positional.push(v);
+                rest.push(v);
                 if let Some(raw) = p.try_raw_args() {
-                    low.positional.extend(raw);
+                    rest.extend(raw);
                 }
                 break;
             }
         }
     }
+    Ok(rest)
+}
+
+/// Parses the arguments (without the program name), argv only.
+#[cfg(test)]
+pub fn parse_low(args: Vec<OsString>) -> Result<LowArgs, CliError> {
+    let mut low = LowArgs::default();
+    low.positional = parse_words(&mut low, args)?;
+    Ok(low)
+}
+
+/// Parses profile files, `$PARALLEL`, then argv, as GNU parallel does:
+/// options from all three, and words that are not options from each, in
+/// that order, start the command.
+pub fn parse_all(args: Vec<OsString>) -> Result<LowArgs, CliError> {
+    let (profile, env) = super::profile::outside_words(&args)?;
+    let mut low = LowArgs::default();
+    let mut positional = parse_words(&mut low, profile)?;
+    positional.extend(parse_words(&mut low, env)?);
+    positional.extend(parse_words(&mut low, args)?);
+    low.positional = positional;
     Ok(low)
 }
 

@@ -1,7 +1,6 @@
 //! From a resolved [`Config`] to a run of the engine: the options the
 //! engine understands, and the jobs it runs.
 
-use std::rc::Rc;
 use std::time::Duration;
 
 use super::Config;
@@ -32,10 +31,11 @@ impl JobSpec for Job {
     }
 }
 
-/// A job with `--tag`/`--tagstring`.
+/// A job with `--tag`/`--tagstring`: [`Job::tag`] renders the tag as GNU
+/// parallel does (every replacement string, `--header` names, `--trim`,
+/// values unquoted).
 struct Tagged {
     job: Job,
-    tagstring: Option<Rc<[u8]>>,
 }
 
 impl JobSpec for Tagged {
@@ -48,44 +48,8 @@ impl JobSpec for Tagged {
     }
 
     fn tag(&self, slot: usize) -> Option<Vec<u8>> {
-        let args = self.job.args.join(&b' ');
-        Some(match &self.tagstring {
-            None => args,
-            Some(t) => expand_tagstring(t, &args, &self.job.args, self.job.seq, slot),
-        })
+        self.job.tag(slot)
     }
-}
-
-/// `--tagstring`: `{}`, `{#}`, `{%}` and `{N}` replaced, unquoted (the tag
-/// is text for people, not for a shell).
-fn expand_tagstring(t: &[u8], all: &[u8], args: &[Vec<u8>], seq: u64, slot: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(t.len() + all.len());
-    let mut i = 0;
-    while i < t.len() {
-        if t[i] == b'{'
-            && let Some(len) = t[i..].iter().position(|&b| b == b'}')
-        {
-            let inner = &t[i + 1..i + len];
-            let replaced = match inner {
-                b"" => Some(all.to_vec()),
-                b"#" => Some(seq.to_string().into_bytes()),
-                b"%" => Some(slot.to_string().into_bytes()),
-                n => std::str::from_utf8(n)
-                    .ok()
-                    .and_then(|n| n.parse::<usize>().ok())
-                    .filter(|&n| n >= 1)
-                    .map(|n| args.get(n - 1).cloned().unwrap_or_default()),
-            };
-            if let Some(r) = replaced {
-                out.extend_from_slice(&r);
-                i += len + 1;
-                continue;
-            }
-        }
-        out.push(t[i]);
-        i += 1;
-    }
-    out
 }
 
 /// A failed job from an earlier joblog (`--retry-failed`).
@@ -225,13 +189,7 @@ pub fn run(config: &Config) -> i32 {
         }
     };
     if config.tag || config.tagstring.is_some() {
-        let tagstring: Option<Rc<[u8]>> = config.tagstring.as_deref().map(Rc::from);
-        let tagged = jobs.map(|j| {
-            j.map(|job| Tagged {
-                job,
-                tagstring: tagstring.clone(),
-            })
-        });
+        let tagged = jobs.map(|j| j.map(|job| Tagged { job }));
         engine::run(&opts, tagged)
     } else {
         engine::run(&opts, jobs)

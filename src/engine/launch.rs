@@ -1,15 +1,19 @@
 //! Starting one job's processes and following them until the job ends.
 //!
-//! A job is a command line; the processes that run it (one per pipeline
-//! stage, or one shell) all live in one process group led by the first, so
-//! that one signal reaches all of them. The engine polls a [`Launched`] job
-//! whenever one of its pidfds becomes readable.
+//! A job is a command line, run by the shell layer's [`Execution`]: simple
+//! commands and pipelines are spawned directly (one process per stage, no
+//! shell), anything else under the fallback shell. Each pipeline gets its
+//! own process group, so one signal reaches every process of the job. The
+//! engine polls a [`Launched`] job whenever one of its pidfds becomes
+//! readable.
 
+use std::collections::HashSet;
 use std::ffi::OsString;
 use std::io;
 use std::os::fd::{BorrowedFd, OwnedFd};
 
-use crate::sys::{Child, ExitStatus, ResourceUsage, Spawn, SpawnError};
+use crate::shell::{Context, Execution, JobStatus, ProcessGroup, Script, Step};
+use crate::sys::{ExitStatus, ResourceUsage};
 
 /// The fds a job starts with.
 pub struct JobIo {
@@ -24,12 +28,45 @@ pub struct JobIo {
 /// How a job ended.
 #[derive(Debug, Clone)]
 pub struct Outcome {
-    /// The job's status, as its shell would have reported it.
+    /// The job's status, as the shell running it would have reported it:
+    /// a job that is one simple command reports its signal, as `bash -c`
+    /// does when it `exec`s a lone command.
     pub status: ExitStatus,
-    /// Exit status of each stage (`PIPESTATUS`).
+    /// Exit status of each stage of the last pipeline (`PIPESTATUS`).
     pub stages: Vec<i32>,
     /// Summed CPU time, largest peak RSS.
     pub usage: ResourceUsage,
+}
+
+impl Outcome {
+    fn from_status(st: JobStatus) -> Outcome {
+        let mut usage = ResourceUsage::default();
+        for e in &st.exits {
+            usage.user += e.exit.usage.user;
+            usage.system += e.exit.usage.system;
+            usage.max_rss_kb = usage.max_rss_kb.max(e.exit.usage.max_rss_kb);
+        }
+        let status = match st.exits.as_slice() {
+            [only] if st.pipestatus.len() == 1 && only.exit.status.shell_code() == st.code => {
+                only.exit.status
+            }
+            _ => ExitStatus::Exited(st.code),
+        };
+        Outcome {
+            status,
+            stages: st.pipestatus,
+            usage,
+        }
+    }
+
+    /// A job whose processes could not be started at all.
+    pub fn failed_to_start(code: i32) -> Outcome {
+        Outcome {
+            status: ExitStatus::Exited(code),
+            stages: vec![code],
+            usage: ResourceUsage::default(),
+        }
+    }
 }
 
 /// Where a launched job is.
@@ -42,93 +79,91 @@ pub enum JobState {
 
 /// A job's running processes.
 pub struct Launched {
-    children: Vec<Child>,
-    pgid: i32,
-    usage: ResourceUsage,
-    last: Option<ExitStatus>,
+    exec: Execution,
+    /// Process groups the job has created (for the sentinel).
+    groups: HashSet<i32>,
+    done: Option<Outcome>,
 }
 
 impl Launched {
-    /// Starts `command` under the shell `shell -c`.
+    /// Starts `command`: natively when parx implements all of its syntax,
+    /// else under `shell -c`.
     pub fn start(
         command: &[u8],
         io: JobIo,
         env: &[(&str, OsString)],
         shell: &OsString,
-    ) -> Result<Launched, SpawnError> {
-        use std::os::unix::ffi::OsStrExt;
-        let mut spawn = Spawn::new(shell);
-        spawn
-            .arg("-c")
-            .arg(std::ffi::OsStr::from_bytes(command))
-            .fd(0, io.stdin)
-            .fd(1, io.stdout)
-            .fd(2, io.stderr)
-            .process_group(0);
-        for (k, v) in env {
-            spawn.env(k, v);
-        }
-        let child = spawn.spawn()?;
-        Ok(Launched {
-            pgid: child.pid(),
-            children: vec![child],
-            usage: ResourceUsage::default(),
-            last: None,
-        })
+    ) -> io::Result<Launched> {
+        let ctx = Context {
+            stdin: Some(io.stdin),
+            stdout: Some(io.stdout),
+            stderr: Some(io.stderr),
+            cwd: None,
+            env: env
+                .iter()
+                .map(|(k, v)| (OsString::from(k), v.clone()))
+                .collect(),
+            process_group: ProcessGroup::New,
+            pipefail: false,
+            shell: Some(shell.clone()),
+        };
+        let mut exec = Execution::new(Script::new(command), ctx)?;
+        let step = exec.start()?;
+        let mut launched = Launched {
+            exec,
+            groups: HashSet::new(),
+            done: None,
+        };
+        launched.note(step);
+        Ok(launched)
     }
 
-    /// A job with no processes (its command could not be started).
-    pub fn none() -> Launched {
-        Launched {
-            children: Vec::new(),
-            pgid: 0,
-            usage: ResourceUsage::default(),
-            last: None,
+    fn note(&mut self, step: Step) {
+        match step {
+            Step::Running => {
+                for c in self.exec.children() {
+                    if c.leads_group() {
+                        self.groups.insert(c.pid());
+                    }
+                }
+            }
+            Step::Done(status) => self.done = Some(Outcome::from_status(status)),
         }
     }
 
-    /// The process group of the job.
-    pub fn pgid(&self) -> i32 {
-        self.pgid
+    /// Process groups the job has created so far.
+    pub fn groups(&self) -> impl Iterator<Item = i32> + '_ {
+        self.groups.iter().copied()
     }
 
     /// The pidfds of the job's live processes, with their pids.
     pub fn pidfds(&self) -> impl Iterator<Item = (i32, BorrowedFd<'_>)> {
-        self.children
-            .iter()
+        self.exec
+            .children()
             .filter_map(|c| c.pidfd().map(|fd| (c.pid(), fd)))
     }
 
-    /// Reaps whichever processes have ended and says whether the job is done.
+    /// Reaps whichever processes have ended and says whether the job is
+    /// done (a later pipeline of the job may have been started).
     pub fn poll(&mut self) -> io::Result<JobState> {
-        let mut i = 0;
-        while i < self.children.len() {
-            match self.children[i].try_wait()? {
-                Some(exit) => {
-                    self.children.swap_remove(i);
-                    self.usage.user += exit.usage.user;
-                    self.usage.system += exit.usage.system;
-                    self.usage.max_rss_kb = self.usage.max_rss_kb.max(exit.usage.max_rss_kb);
-                    self.last = Some(exit.status);
+        if self.done.is_none() {
+            let pids: Vec<i32> = self.exec.children().map(|c| c.pid()).collect();
+            for pid in pids {
+                let step = self.exec.child_exited(pid)?;
+                self.note(step);
+                if self.done.is_some() {
+                    break;
                 }
-                None => i += 1,
             }
         }
-        if !self.children.is_empty() {
-            return Ok(JobState::Running);
-        }
-        let status = self.last.unwrap_or(ExitStatus::Exited(0));
-        Ok(JobState::Done(Outcome {
-            status,
-            stages: vec![status.shell_code()],
-            usage: self.usage,
-        }))
+        Ok(match &self.done {
+            Some(outcome) => JobState::Done(outcome.clone()),
+            None => JobState::Running,
+        })
     }
 
-    /// Sends `signal` to the job's whole process group.
+    /// Sends `signal` to every running process of the job (their groups).
     pub fn signal(&self, signal: i32) {
-        if self.pgid > 1 {
-            let _ = crate::sys::signal::kill_group(self.pgid, signal);
-        }
+        self.exec.signal(signal);
     }
 }

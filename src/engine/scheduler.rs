@@ -21,7 +21,7 @@ use super::{JobSpec, RunOptions};
 use crate::joblog::{self, JobLog, JobRecord};
 use crate::output::{self, Output, Sinks, Spill, Stream};
 use crate::progress::{Counts, Progress};
-use crate::sys::{self, ExitStatus, Pipe, SpawnError, signal::SignalPipe};
+use crate::sys::{self, ExitStatus, Pipe, signal::SignalPipe};
 
 const SIGNAL_TOKEN: u64 = u64::MAX;
 const KIND_STDOUT: u64 = 0;
@@ -29,8 +29,16 @@ const KIND_STDERR: u64 = 1;
 const KIND_PIDFD: u64 = 2;
 const KIND_STDIN: u64 = 3;
 
-fn token(slot: usize, kind: u64) -> u64 {
-    ((slot as u64) << 2) | kind
+/// An epoll token: which fd of which job. The job's start number is part
+/// of it, because one `epoll_wait` can return an event for a job that an
+/// earlier event of the same batch finished, while a new job already
+/// runs in its slot: such a stale event must not reach the new job.
+fn token(generation: u64, slot: usize, kind: u64) -> u64 {
+    (generation << 24) | ((slot as u64) << 2) | kind
+}
+
+fn token_parts(token: u64) -> (u64, usize, u64) {
+    (token >> 24, ((token >> 2) & 0x3f_ffff) as usize, token & 3)
 }
 
 /// Why the run stopped starting new jobs.
@@ -44,13 +52,24 @@ enum Stop {
     BrokenPipe,
 }
 
+fn signal_job(launched: &Option<Launched>, signal: i32) {
+    if let Some(l) = launched {
+        l.signal(signal);
+    }
+}
+
 /// A job that is running in a slot.
 struct Running<J> {
+    /// Distinguishes this job from earlier ones in the same slot.
+    generation: u64,
     job: J,
     seq: u64,
     attempt: u32,
     command: Vec<u8>,
-    launched: Launched,
+    /// `None` if the job's processes could not be started.
+    launched: Option<Launched>,
+    /// Process groups registered with the sentinel.
+    groups: Vec<i32>,
     started_wall: SystemTime,
     started: Instant,
     stdout: Option<File>,
@@ -261,7 +280,7 @@ where
         // Make sure nothing of ours outlives us.
         for slot in 0..self.running.len() {
             if let Some(r) = self.running[slot].take() {
-                r.launched.signal(libc::SIGKILL);
+                signal_job(&r.launched, libc::SIGKILL);
             }
         }
         if let Some(e) = &self.error {
@@ -353,6 +372,12 @@ where
         } else {
             let o = Pipe::new().map_err(|e| format!("can not create a pipe: {e}"))?;
             let e = Pipe::new().map_err(|e| format!("can not create a pipe: {e}"))?;
+            // parx's read ends never block the event loop; the jobs' write
+            // ends stay blocking, as programs expect.
+            for end in [&o.read, &e.read] {
+                rustix::io::ioctl_fionbio(end, true)
+                    .map_err(|e| format!("can not make a pipe non-blocking: {e}"))?;
+            }
             (Some(o.read), o.write, Some(e.read), e.write)
         };
         let env = [
@@ -368,13 +393,17 @@ where
         self.output.started(seq, tag);
         let launched = match Launched::start(&command, io, &env, &self.opts.shell) {
             Ok(l) => l,
-            Err(e) => return self.start_failed(job, seq, slot, attempt, command, e),
+            Err(e) => {
+                self.start_failed(job, seq, slot, attempt, command, e);
+                return Ok(());
+            }
         };
+        let generation = self.started_count;
         let add = |fd: &OwnedFd, kind| {
             epoll::add(
                 &self.epoll,
                 fd.as_fd(),
-                epoll::EventData::new_u64(token(slot, kind)),
+                epoll::EventData::new_u64(token(generation, slot, kind)),
                 epoll::EventFlags::IN,
             )
         };
@@ -388,7 +417,7 @@ where
             epoll::add(
                 &self.epoll,
                 w.fd(),
-                epoll::EventData::new_u64(token(slot, KIND_STDIN)),
+                epoll::EventData::new_u64(token(generation, slot, KIND_STDIN)),
                 epoll::EventFlags::OUT,
             )
             .map_err(|e| format!("epoll: {e}"))?;
@@ -396,11 +425,13 @@ where
         let now = Instant::now();
         let deadline = self.timeout_for_new_job().map(|d| now + d);
         let mut running = Running {
+            generation,
             job,
             seq,
             attempt,
             command,
-            launched,
+            launched: Some(launched),
+            groups: Vec::new(),
             started_wall: SystemTime::now(),
             started: now,
             stdout: out_r.map(File::from),
@@ -416,9 +447,6 @@ where
             interrupted: false,
         };
         self.register_pidfds(slot, &mut running)?;
-        if let Some(s) = self.sentinel.as_mut() {
-            s.started(running.launched.pgid());
-        }
         self.running[slot] = Some(running);
         self.n_running += 1;
         self.started_count += 1;
@@ -434,8 +462,8 @@ where
         Ok(())
     }
 
-    /// A command that could not be started at all (the shell itself is
-    /// missing): the job fails with the shell's status, the run goes on.
+    /// A job whose processes could not be started at all (out of fds or
+    /// processes): it fails with status 126, the run goes on.
     fn start_failed(
         &mut self,
         job: J,
@@ -443,17 +471,19 @@ where
         slot: usize,
         attempt: u32,
         command: Vec<u8>,
-        err: SpawnError,
-    ) -> Result<(), String> {
-        let msg = format!("parx: {err}\n");
+        err: io::Error,
+    ) {
+        let msg = format!("parx: can not start job {seq}: {err}\n");
         let _ = self.output.data(seq, Stream::Stderr, msg.as_bytes());
         let now = Instant::now();
         let running = Running {
+            generation: self.started_count,
             job,
             seq,
             attempt,
             command,
-            launched: Launched::none(),
+            launched: None,
+            groups: Vec::new(),
             started_wall: SystemTime::now(),
             started: now,
             stdout: None,
@@ -461,11 +491,7 @@ where
             stdin: None,
             sent: 0,
             registered: Vec::new(),
-            outcome: Some(Outcome {
-                status: ExitStatus::Exited(err.shell_code()),
-                stages: vec![err.shell_code()],
-                usage: Default::default(),
-            }),
+            outcome: Some(Outcome::failed_to_start(126)),
             received: 0,
             deadline: None,
             kill: None,
@@ -476,18 +502,30 @@ where
         self.n_running += 1;
         self.started_count += 1;
         self.complete(slot);
-        Ok(())
     }
 
-    fn register_pidfds(&self, slot: usize, running: &mut Running<J>) -> Result<(), String> {
-        for (pid, fd) in running.launched.pidfds() {
+    /// Watches the pidfds of the job's new processes, and tells the
+    /// sentinel about its new process groups.
+    fn register_pidfds(&mut self, slot: usize, running: &mut Running<J>) -> Result<(), String> {
+        let Some(launched) = running.launched.as_ref() else {
+            return Ok(());
+        };
+        if let Some(s) = self.sentinel.as_mut() {
+            for g in launched.groups() {
+                if !running.groups.contains(&g) {
+                    s.started(g);
+                    running.groups.push(g);
+                }
+            }
+        }
+        for (pid, fd) in launched.pidfds() {
             if running.registered.contains(&pid) {
                 continue;
             }
             epoll::add(
                 &self.epoll,
                 fd,
-                epoll::EventData::new_u64(token(slot, KIND_PIDFD)),
+                epoll::EventData::new_u64(token(running.generation, slot, KIND_PIDFD)),
                 epoll::EventFlags::IN,
             )
             .map_err(|e| format!("epoll: {e}"))?;
@@ -516,8 +554,17 @@ where
             self.handle_signals();
             return;
         }
-        let slot = (token >> 2) as usize;
-        match token & 3 {
+        let (generation, slot, kind) = token_parts(token);
+        if self
+            .running
+            .get(slot)
+            .and_then(|r| r.as_ref())
+            .map(|r| r.generation)
+            != Some(generation)
+        {
+            return;
+        }
+        match kind {
             KIND_STDOUT => self.read_output(slot, Stream::Stdout),
             KIND_STDERR => self.read_output(slot, Stream::Stderr),
             KIND_STDIN => self.write_input(slot),
@@ -551,7 +598,11 @@ where
                     self.output_failed(e);
                 }
             }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
+                ) => {}
             Err(e) => {
                 self.error = Some(format!("reading job output: {e}"));
                 *pipe = None;
@@ -592,7 +643,10 @@ where
         let Some(r) = self.running[slot].as_mut() else {
             return;
         };
-        match r.launched.poll() {
+        let Some(launched) = r.launched.as_mut() else {
+            return;
+        };
+        match launched.poll() {
             Ok(JobState::Done(outcome)) => {
                 r.outcome = Some(outcome);
             }
@@ -622,10 +676,10 @@ where
         };
         self.n_running -= 1;
         self.slots.give_back(slot);
-        if let Some(s) = self.sentinel.as_mut()
-            && r.launched.pgid() > 1
-        {
-            s.ended(r.launched.pgid());
+        if let Some(s) = self.sentinel.as_mut() {
+            for &g in &r.groups {
+                s.ended(g);
+            }
         }
         let Some(outcome) = r.outcome.clone() else {
             return;
@@ -771,14 +825,14 @@ where
                     // Second interrupt: no more patience.
                     self.killed_hard = true;
                     for r in self.running.iter().flatten() {
-                        r.launched.signal(libc::SIGKILL);
+                        signal_job(&r.launched, libc::SIGKILL);
                     }
                 }
                 _ => {
                     self.stop = Some(Stop::Signal(sig));
                     for r in self.running.iter_mut().flatten() {
                         r.interrupted = true;
-                        r.launched.signal(sig);
+                        signal_job(&r.launched, sig);
                     }
                 }
             }
@@ -843,7 +897,7 @@ where
                     .get(step)
                     .copied()
                     .unwrap_or((libc::SIGKILL, Duration::from_millis(25)));
-                r.launched.signal(sig);
+                signal_job(&r.launched, sig);
                 r.kill = Some((step + 1, now + grace));
             }
         }

@@ -195,6 +195,13 @@ impl Nested {
                     None => return Ok(None),
                 }
             }
+            if self.rest.is_empty() {
+                // One group only: nothing to combine, no copy needed.
+                if let Some(record) = self.current.take() {
+                    return Ok(Some(record));
+                }
+                continue;
+            }
             let Some(current) = &self.current else {
                 continue;
             };

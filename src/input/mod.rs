@@ -41,6 +41,10 @@ pub enum InputError {
         /// The read error.
         source: std::io::Error,
     },
+    /// The command template became invalid once `--header` names were
+    /// put in.
+    #[error("bad command after reading --header: {0}")]
+    Command(String),
     /// A job's command line would exceed the length limit.
     #[error(
         "command line too long ({len} >= {max}) at input {input}: {start} (lower -s/-n or use fewer arguments)"

@@ -60,15 +60,7 @@ impl RecordReader {
         let delim = &self.options.delimiter;
         let mut buf = Vec::new();
         let Some(&last) = delim.last() else {
-            // An empty delimiter: the whole input is one record.
-            input
-                .read_to_end(&mut buf)
-                .map_err(|source| InputError::Read {
-                    what: self.what.clone(),
-                    source,
-                })?;
-            self.input = None;
-            return Ok(if buf.is_empty() { None } else { Some(buf) });
+            return self.paragraph();
         };
         loop {
             let n = input
@@ -89,6 +81,44 @@ impl RecordReader {
             buf.truncate(buf.len() - delim.len());
         }
         Ok(Some(buf))
+    }
+
+    /// Perl's paragraph mode (`-d ''`): records are separated by one or
+    /// more empty lines, and lose their trailing newlines.
+    fn paragraph(&mut self) -> Result<Option<Vec<u8>>, InputError> {
+        let Some(input) = self.input.as_mut() else {
+            return Ok(None);
+        };
+        let mut buf = Vec::new();
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let n = input
+                .read_until(b'\n', &mut line)
+                .map_err(|source| InputError::Read {
+                    what: self.what.clone(),
+                    source,
+                })?;
+            if n == 0 {
+                self.input = None;
+                break;
+            }
+            if line == b"\n" {
+                if buf.is_empty() {
+                    continue;
+                }
+                break;
+            }
+            buf.extend_from_slice(&line);
+        }
+        while buf.last() == Some(&b'\n') {
+            buf.pop();
+        }
+        Ok(if buf.is_empty() && self.input.is_none() {
+            None
+        } else {
+            Some(buf)
+        })
     }
 
     /// The next record after `-E`, `-r` and `-L` processing.

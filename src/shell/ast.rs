@@ -55,6 +55,9 @@ pub struct Simple {
     pub redirs: Vec<Redir>,
     /// The line the command starts on (1-based), for messages.
     pub line: u32,
+    /// Byte range of the command in the source (bash quotes it in
+    /// job-status messages).
+    pub span: (usize, usize),
 }
 
 /// `NAME=value`.

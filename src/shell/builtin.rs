@@ -1,5 +1,6 @@
 //! The builtins parx runs in-process: `:`, `true`, `false`, `cd`,
-//! `export`, `exit`, and `echo` (whose bytes parx computes itself).
+//! `export`, `exit`, `unset`, `set -e`/`-o pipefail`, and `echo`, `printf`, `pwd`, `test`/`[` (whose output and
+//! status parx computes itself, for the forms bash defines without error).
 //!
 //! A builtin never writes to an fd directly: it returns its status and the
 //! bytes for stdout and stderr, and the executor delivers them (in-process
@@ -24,7 +25,6 @@ pub(crate) struct Outcome {
 pub(crate) fn is_unimplemented_builtin(name: &[u8]) -> bool {
     const NAMES: &[&[u8]] = &[
         b".",
-        b"[",
         b"alias",
         b"bg",
         b"bind",
@@ -55,19 +55,15 @@ pub(crate) fn is_unimplemented_builtin(name: &[u8]) -> bool {
         b"logout",
         b"mapfile",
         b"popd",
-        b"printf",
         b"pushd",
-        b"pwd",
         b"read",
         b"readarray",
         b"readonly",
         b"return",
-        b"set",
         b"shift",
         b"shopt",
         b"source",
         b"suspend",
-        b"test",
         b"times",
         b"trap",
         b"type",
@@ -75,7 +71,6 @@ pub(crate) fn is_unimplemented_builtin(name: &[u8]) -> bool {
         b"ulimit",
         b"umask",
         b"unalias",
-        b"unset",
         b"wait",
     ];
     NAMES.contains(&name)
@@ -90,6 +85,12 @@ pub(crate) enum Builtin {
     Export,
     Exit,
     Echo,
+    Printf,
+    Test,
+    Bracket,
+    Pwd,
+    Unset,
+    Set,
 }
 
 impl Builtin {
@@ -101,6 +102,12 @@ impl Builtin {
             b"export" => Builtin::Export,
             b"exit" => Builtin::Exit,
             b"echo" => Builtin::Echo,
+            b"printf" => Builtin::Printf,
+            b"test" => Builtin::Test,
+            b"[" => Builtin::Bracket,
+            b"pwd" => Builtin::Pwd,
+            b"unset" => Builtin::Unset,
+            b"set" => Builtin::Set,
             _ => return None,
         })
     }
@@ -113,6 +120,12 @@ pub(crate) struct State<'a> {
     pub vars: &'a mut Vars,
     /// Status of the previous command, for `exit` with no argument.
     pub last_status: i32,
+    /// Relative paths are relative to `pwd` (else to parx's directory).
+    pub pwd_is_set: bool,
+    /// `set -e`.
+    pub errexit: &'a mut bool,
+    /// `set -o pipefail`.
+    pub pipefail: &'a mut bool,
 }
 
 /// Runs `builtin` with `args` (after the name). `Err` means bash must run
@@ -128,6 +141,74 @@ pub(crate) fn run(
         Builtin::True => {}
         Builtin::False => out.status = 1,
         Builtin::Echo => echo(args, &mut out)?,
+        Builtin::Printf => out.stdout = crate::shell::printf::printf(args)?,
+        Builtin::Pwd => {
+            if !args.is_empty() {
+                return Err("pwd with arguments");
+            }
+            out.stdout = std::os::unix::ffi::OsStrExt::as_bytes(state.pwd.as_os_str()).to_vec();
+            out.stdout.push(b'\n');
+        }
+        Builtin::Set => {
+            // Only `-e`/`+e` and `-o pipefail`/`+o pipefail` (also `-eo
+            // pipefail`); other options and listing are left to bash.
+            if args.is_empty() {
+                return Err("set listing");
+            }
+            let mut i = 0;
+            while let Some(a) = args.get(i) {
+                let (on, flags) = match a.split_first() {
+                    Some((b'-', f)) => (true, f),
+                    Some((b'+', f)) => (false, f),
+                    _ => return Err("set with positional parameters"),
+                };
+                if flags.is_empty() || !flags.iter().all(|c| matches!(c, b'e' | b'o')) {
+                    return Err("set option parx does not implement");
+                }
+                for &f in flags {
+                    if f == b'e' {
+                        *state.errexit = on;
+                    } else {
+                        i += 1;
+                        match args.get(i) {
+                            Some(name) if name.as_slice() == b"pipefail" => *state.pipefail = on,
+                            _ => return Err("set -o option parx does not implement"),
+                        }
+                    }
+                }
+                i += 1;
+            }
+        }
+        Builtin::Unset => {
+            for a in args {
+                let name = std::str::from_utf8(a).map_err(|_| "unset name")?;
+                if !valid_name(a)
+                    || crate::shell::parse::is_special_var(name)
+                    || name == "PWD"
+                    || name == "PATH"
+                {
+                    return Err("unset of an option, invalid or special name");
+                }
+            }
+            for a in args {
+                if let Ok(name) = std::str::from_utf8(a) {
+                    state.vars.unset(name);
+                }
+            }
+        }
+        Builtin::Test | Builtin::Bracket => {
+            let args = if builtin == Builtin::Bracket {
+                match args.split_last() {
+                    Some((last, rest)) if last.as_slice() == b"]" => rest,
+                    _ => return Err("[ without ]"),
+                }
+            } else {
+                args
+            };
+            let relative = state.pwd_is_set;
+            let ok = crate::shell::test_builtin::eval(args, state.pwd, relative)?;
+            out.status = i32::from(!ok);
+        }
         Builtin::Exit => {
             let code = match args {
                 [] => state.last_status,

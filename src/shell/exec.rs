@@ -13,6 +13,31 @@
 //! it; the pipe ends parx keeps for the next stage are dropped as soon as
 //! that stage is spawned, and the job's own fds when the job is done, so
 //! every reader sees EOF exactly when the last writer exits.
+//!
+//! How an event loop drives a job:
+//!
+//! ```no_run
+//! use parx::shell::{Context, Execution, ProcessGroup, Script, Step};
+//! # fn main() -> std::io::Result<()> {
+//! let ctx = Context {
+//!     process_group: ProcessGroup::New,
+//!     env: vec![("PARALLEL_SEQ".into(), "1".into())],
+//!     ..Context::default() // stdin/stdout/stderr: the job's pipes
+//! };
+//! let mut ex = Execution::new(Script::new(b"echo a | tr a-z A-Z && echo done"), ctx)?;
+//! let mut step = ex.start()?;
+//! while let Step::Running = step {
+//!     // Register each new child's pidfd (ex.children()) with epoll; when
+//!     // one is readable:
+//!     let pid = ex.children().next().map(|c| c.pid()).unwrap_or(0);
+//!     step = ex.child_exited(pid)?;
+//! }
+//! if let Step::Done(status) = step {
+//!     println!("exit {} pipestatus {:?}", status.code, status.pipestatus);
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 use std::ffi::OsString;
 use std::io;
@@ -61,6 +86,11 @@ pub struct Context {
     /// `$PARALLEL_SHELL`, else `/bin/bash`. Messages parx prints itself are
     /// prefixed with this name, as that shell's would be.
     pub shell: Option<OsString>,
+    /// stdout and stderr are pipes the caller made for this job alone and
+    /// drains itself (the engine's capture pipes): while no process holds
+    /// them, builtin output (`echo`) that fits in the pipe is written from
+    /// parx directly, so `echo {}` jobs start no process at all.
+    pub fresh_output_pipes: bool,
 }
 
 /// How one process of the job ended.
@@ -125,7 +155,15 @@ struct Job {
     vars: Vars,
     pgroup: ProcessGroup,
     pipefail: bool,
+    /// `set -e`.
+    errexit: bool,
+    /// The running pipeline ends its and-or chain (so `set -e` applies).
+    chain_last: bool,
     shell: OsString,
+    /// Bytes that can still be written to the job's fd 1 / 2 without
+    /// blocking (see [`Context::fresh_output_pipes`]); `None` once a child
+    /// holds it.
+    room: [std::cell::Cell<Option<usize>>; 3],
     /// `$SHLVL` children see (bash increments it, except for the command
     /// it `exec`s at the end).
     shlvl: i64,
@@ -140,9 +178,37 @@ struct Job {
     effects: bool,
     exit: Option<i32>,
     fallback: Option<&'static str>,
+    started: bool,
     done: bool,
     /// Line of the command being started, for messages.
     line: u32,
+    /// The running pipeline, for bash's report of a command killed by a
+    /// signal: whether bash would have exec'd it (no report then), its
+    /// source range and line if it is a single command.
+    cur: Current,
+    /// The last stage of the running pipeline was killed by a signal.
+    killed: Option<Killed>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Current {
+    exec_last: bool,
+    single: Option<((usize, usize), u32)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Killed {
+    pid: i32,
+    signal: i32,
+    core: bool,
+}
+
+/// The most output a builtin may produce (Linux's default
+/// `pipe-max-size`): more is left to bash.
+const MAX_BUILTIN_OUTPUT: usize = 1 << 20;
+
+fn finished() -> io::Error {
+    io::Error::other("job already finished")
 }
 
 fn own(fd: &Arc<OwnedFd>) -> io::Result<OwnedFd> {
@@ -164,6 +230,14 @@ impl Execution {
             Some(std(ctx.stdout, 1)?),
             Some(std(ctx.stderr, 2)?),
         ];
+        let room: [std::cell::Cell<Option<usize>>; 3] = Default::default();
+        if ctx.fresh_output_pipes {
+            for n in [1, 2] {
+                if let Some(fd) = &fds[n] {
+                    room[n].set(rustix::pipe::fcntl_getpipe_size(&**fd).ok());
+                }
+            }
+        }
         let cwd_set = ctx.cwd.is_some();
         let pwd = match ctx.cwd {
             Some(dir) if dir.is_absolute() => dir,
@@ -198,7 +272,10 @@ impl Execution {
                 vars,
                 pgroup: ctx.process_group,
                 pipefail: ctx.pipefail,
+                errexit: false,
+                chain_last: false,
                 shell,
+                room,
                 shlvl,
                 status: 0,
                 pos: Pos::default(),
@@ -209,15 +286,23 @@ impl Execution {
                 effects: false,
                 exit: None,
                 fallback: None,
+                started: false,
                 done: false,
                 line: 1,
+                cur: Current::default(),
+                killed: None,
             },
         })
     }
 
     /// Starts the job: runs what it can in-process and spawns the first
     /// processes.
+    /// Call once; a second call is an error.
     pub fn start(&mut self) -> io::Result<Step> {
+        if self.job.started {
+            return Err(io::Error::other("job already started"));
+        }
+        self.job.started = true;
         if let Body::Fallback(reason) = &self.script.body {
             let reason = *reason;
             self.job.run_in_shell(&self.script, None, reason)?;
@@ -234,7 +319,8 @@ impl Execution {
     }
 
     /// Call when child `pid`'s pidfd is readable: reaps it and advances.
-    /// A pid that has not exited yet (or is unknown) changes nothing.
+    /// A pid that has not exited yet (or is unknown) changes nothing. After
+    /// [`Step::Done`] this is an error.
     pub fn child_exited(&mut self, pid: i32) -> io::Result<Step> {
         let Some(i) = self.job.live.iter().position(|l| l.child.pid() == pid) else {
             return self.job.current_step();
@@ -270,7 +356,10 @@ impl Execution {
 
 impl Job {
     fn current_step(&mut self) -> io::Result<Step> {
-        if self.done || !self.live.is_empty() {
+        if self.done {
+            return Err(finished());
+        }
+        if !self.live.is_empty() {
             return Ok(Step::Running);
         }
         Ok(self.done_step())
@@ -299,6 +388,19 @@ impl Job {
 
     fn reaped(&mut self, pid: i32, stage: usize, status: Option<i32>, exit: Exit) {
         self.exits.push(StageExit { pid, exit });
+        if status.is_none()
+            && stage + 1 == self.stages.len()
+            && let crate::sys::ExitStatus::Signaled {
+                signal,
+                core_dumped,
+            } = exit.status
+        {
+            self.killed = Some(Killed {
+                pid,
+                signal,
+                core: core_dumped,
+            });
+        }
         let code = status.unwrap_or_else(|| exit.status.shell_code());
         if let Some(s) = self.stages.get_mut(stage) {
             *s = Some(code);
@@ -316,6 +418,9 @@ impl Job {
             code = i32::from(code == 0);
         }
         self.status = code;
+        if self.errexit && code != 0 && !self.negate && self.chain_last && self.exit.is_none() {
+            self.exit = Some(code);
+        }
     }
 
     /// After a child exits: if the pipeline is complete, run the next one.
@@ -324,6 +429,12 @@ impl Job {
             return Ok(Step::Running);
         }
         if self.done {
+            return Err(finished());
+        }
+        if let Some(k) = self.killed.take()
+            && self.fallback.is_none()
+            && self.report_killed(script, k)?
+        {
             return Ok(Step::Running);
         }
         self.complete_pipeline();
@@ -396,6 +507,7 @@ impl Job {
                 }
             };
             let last = self.pos.item + 1 == list.items.len() && self.pos.idx == item.rest.len();
+            self.chain_last = self.pos.idx == item.rest.len();
             match self.launch(pipeline, last) {
                 Ok(()) => {}
                 Err(Launch::Io(e)) => return Err(e),
@@ -412,6 +524,66 @@ impl Job {
             if self.exit.is_some() || !self.next_pos(script) {
                 return Ok(self.done_step());
             }
+        }
+    }
+
+    /// bash reports a foreground command killed by a signal (other than
+    /// SIGINT and SIGPIPE) unless it exec'd it: `Terminated` for SIGTERM,
+    /// else `line N:  PID Killed                  cmd` for a single command
+    /// (a pipeline's multi-line report is not reproduced). Returns whether
+    /// a writer process was started for it.
+    fn report_killed(&mut self, script: &Script, k: Killed) -> io::Result<bool> {
+        if self.cur.exec_last || k.signal == libc::SIGINT || k.signal == libc::SIGPIPE {
+            return Ok(false);
+        }
+        let msg = if k.signal == libc::SIGTERM && !k.core {
+            b"Terminated\n".to_vec()
+        } else {
+            let Some(((a, b), line)) = self.cur.single else {
+                return Ok(false);
+            };
+            let Some(text) = script
+                .text
+                .get(a..b)
+                .and_then(crate::shell::parse::render_simple)
+            else {
+                return Ok(false);
+            };
+            let mut name = signal_name(k.signal);
+            if k.core {
+                name.push_str(" (core dumped)");
+            }
+            let mut m = self.shell_name().to_vec();
+            m.extend_from_slice(format!(": line {line}: {:>5} {name:<24}", k.pid).as_bytes());
+            m.extend_from_slice(&text);
+            m.push(b'\n');
+            m
+        };
+        let Some(fd) = self.fds[2].clone() else {
+            return Ok(false);
+        };
+        if self.take_room(&fd, msg.len()) || never_blocks(&fd) {
+            let _ = write_all(&fd, &msg);
+            return Ok(false);
+        }
+        let pipe = Pipe::with_capacity(msg.len())?;
+        let (r, w) = pipe.into_ends();
+        write_all(&w, &msg)?;
+        drop(w);
+        let mut sp = Spawn::new("/bin/cat");
+        sp.arg0("cat").fd(0, r).fd(1, own(&fd)?).fd(2, own(&fd)?);
+        self.held(&[(2, fd)]);
+        self.set_group(&mut sp, None);
+        match sp.spawn() {
+            Ok(child) => {
+                self.live.push(Live {
+                    child,
+                    stage: usize::MAX,
+                    status: Some(0),
+                });
+                Ok(true)
+            }
+            Err(e) => Err(io::Error::other(e.to_string())),
         }
     }
 
@@ -434,6 +606,12 @@ impl Job {
         let text: Vec<u8> = match from {
             Some(start) if self.effects => {
                 let mut t = Vec::new();
+                if self.errexit {
+                    t.extend_from_slice(b"set -e; ");
+                }
+                if self.pipefail {
+                    t.extend_from_slice(b"set -o pipefail; ");
+                }
                 for (name, value) in self.vars.unexported() {
                     t.extend_from_slice(name.as_bytes());
                     t.push(b'=');
@@ -441,9 +619,21 @@ impl Job {
                     t.extend_from_slice(b"; ");
                 }
                 if self.status != 0 {
-                    t.extend_from_slice(format!("(exit {}); ", self.status).as_bytes());
+                    // `&& :`: a failure there does not trigger `set -e`.
+                    t.extend_from_slice(format!("(exit {}) && :; ", self.status).as_bytes());
                 }
+                // Keep bash's line numbers: the rest starts on its own line.
+                let before = script.text.get(..start).unwrap_or(b"");
+                t.extend(std::iter::repeat_n(
+                    b'\n',
+                    memchr::memchr_iter(b'\n', before).count(),
+                ));
                 t.extend_from_slice(script.text.get(start..).unwrap_or(b""));
+                t
+            }
+            _ if self.pipefail => {
+                let mut t = b"set -o pipefail; ".to_vec();
+                t.extend_from_slice(&script.text);
                 t
             }
             _ => script.text.to_vec(),
@@ -455,6 +645,7 @@ impl Job {
         for (n, fd) in self.fds.iter().enumerate() {
             if let Some(fd) = fd {
                 sp.fd(n as i32, own(fd)?);
+                self.room_gone(n);
             }
         }
         if self.effects || self.cwd_set {
@@ -506,9 +697,25 @@ impl Job {
     /// Starts every stage of `pipeline` (builtins run here and now).
     fn launch(&mut self, pipeline: &Pipeline, last: bool) -> Result<(), Launch> {
         let n = pipeline.stages.len();
+        if n > 1 {
+            // Find out whether bash must run this pipeline before any of
+            // its stages starts: a stage killed half-way could have done
+            // something that running the pipeline again would repeat.
+            for cmd in &pipeline.stages {
+                self.validate(cmd)?;
+            }
+        }
         self.stages.clear();
         self.stages.resize(n, None);
         self.negate = pipeline.negate;
+        self.killed = None;
+        self.cur = Current {
+            exec_last: last && n == 1 && !pipeline.negate,
+            single: match pipeline.stages.as_slice() {
+                [one] => Some((one.span, one.line)),
+                _ => None,
+            },
+        };
         let mut group: Option<i32> = match self.pgroup {
             ProcessGroup::Join(g) => Some(g),
             _ => None,
@@ -533,6 +740,87 @@ impl Job {
             self.stage(cmd, k, n == 1, exec_last, table, fresh.as_ref(), &mut group)?;
             if self.exit.is_some() && n == 1 {
                 break;
+            }
+        }
+        Ok(())
+    }
+
+    /// A child is about to get the fds of `table`: the job's own output
+    /// pipes among them no longer have known free room.
+    fn held(&self, table: &[(i32, Arc<OwnedFd>)]) {
+        for n in [1, 2] {
+            if let Some(own) = &self.fds[n]
+                && table.iter().any(|(_, fd)| Arc::ptr_eq(fd, own))
+            {
+                self.room_gone(n);
+            }
+        }
+    }
+
+    fn room_gone(&self, n: usize) {
+        self.room[n].set(None);
+    }
+
+    /// Whether `len` bytes can go into `fd` now without blocking (it is one
+    /// of the job's fresh output pipes with that much room left); if so the
+    /// room is taken.
+    fn take_room(&self, fd: &Arc<OwnedFd>, len: usize) -> bool {
+        for n in [1, 2] {
+            if let Some(own) = &self.fds[n]
+                && Arc::ptr_eq(own, fd)
+                && let Some(room) = self.room[n].get()
+                && room >= len
+            {
+                self.room[n].set(Some(room - len));
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Everything in `cmd` that could make it need bash, without side
+    /// effects: expansions, and builtins run on a scratch copy of the state.
+    fn validate(&self, cmd: &Simple) -> Result<(), NeedsShell> {
+        let mut fields = Vec::new();
+        for w in &cmd.words {
+            expand::expand_fields(w, &self.vars, self.status, &mut fields)?;
+        }
+        for r in &cmd.redirs {
+            if let RedirOp::Read(w)
+            | RedirOp::Write(w)
+            | RedirOp::Append(w)
+            | RedirOp::ReadWrite(w)
+            | RedirOp::WriteBoth(w)
+            | RedirOp::AppendBoth(w) = &r.op
+            {
+                expand::expand_fields(w, &self.vars, self.status, &mut Vec::new())?;
+            }
+        }
+        let Some(name) = fields.first() else {
+            return Ok(());
+        };
+        if builtin::is_unimplemented_builtin(name) {
+            return Err(NeedsShell("a bash builtin parx does not implement"));
+        }
+        if let Some(b) = Builtin::lookup(name) {
+            if b == Builtin::Export && cmd.words.iter().skip(1).any(|w| w.has_unquoted_expansion())
+            {
+                return Err(NeedsShell("export of an unquoted expansion"));
+            }
+            let mut pwd = self.pwd.clone();
+            let mut vars = self.vars.clone();
+            let (mut errexit, mut pipefail) = (self.errexit, self.pipefail);
+            let mut st = builtin::State {
+                pwd: &mut pwd,
+                vars: &mut vars,
+                last_status: self.status,
+                pwd_is_set: self.cwd_set,
+                errexit: &mut errexit,
+                pipefail: &mut pipefail,
+            };
+            let out = builtin::run(b, &fields[1..], &mut st, b"").map_err(NeedsShell)?;
+            if out.stdout.len().max(out.stderr.len()) > MAX_BUILTIN_OUTPUT {
+                return Err(NeedsShell("builtin output larger than a pipe"));
             }
         }
         Ok(())
@@ -635,15 +923,22 @@ impl Job {
                     pwd: &mut self.pwd,
                     vars: &mut self.vars,
                     last_status: self.status,
+                    pwd_is_set: self.cwd_set,
+                    errexit: &mut self.errexit,
+                    pipefail: &mut self.pipefail,
                 };
                 builtin::run(b, &fields[1..], &mut st, &shell)
             } else {
                 let mut pwd = self.pwd.clone();
                 let mut vars = self.vars.clone();
+                let (mut errexit, mut pipefail) = (self.errexit, self.pipefail);
                 let mut st = builtin::State {
                     pwd: &mut pwd,
                     vars: &mut vars,
                     last_status: self.status,
+                    pwd_is_set: self.cwd_set,
+                    errexit: &mut errexit,
+                    pipefail: &mut pipefail,
                 };
                 builtin::run(b, &fields[1..], &mut st, &shell)
             }
@@ -687,6 +982,7 @@ impl Job {
             for (n, fd) in &table {
                 sp.fd(*n, own(fd)?);
             }
+            job.held(&table);
             for (key, v) in job.vars.env_changes() {
                 match v {
                     Some(v) => sp.env(key, expand::os(v)),
@@ -961,7 +1257,7 @@ impl Job {
                 continue;
             };
             let is_fresh = fresh.is_some_and(|f| Arc::ptr_eq(f, fd)) && bytes.len() <= 4096;
-            if is_fresh || never_blocks(fd) {
+            if is_fresh || self.take_room(fd, bytes.len()) || never_blocks(fd) {
                 self.effects = true;
                 let _ = write_all(fd, &bytes);
                 continue;
@@ -969,7 +1265,7 @@ impl Job {
             // The bytes go into a fresh pipe big enough to hold them all
             // (so this write cannot block) and `cat` copies them over.
             let pipe = Pipe::with_capacity(bytes.len())?;
-            if pipe.capacity()? < bytes.len() {
+            if bytes.len() > MAX_BUILTIN_OUTPUT || pipe.capacity()? < bytes.len() {
                 return Err(NeedsShell("builtin output larger than a pipe").into());
             }
             let (r, w) = pipe.into_ends();
@@ -983,6 +1279,7 @@ impl Job {
             if let Some((_, e)) = table.iter().find(|(m, _)| *m == 2) {
                 sp.fd(2, own(e)?);
             }
+            self.held(table);
             self.set_group(&mut sp, *group);
             match sp.spawn() {
                 Ok(child) => {
@@ -1013,6 +1310,35 @@ fn write_all(fd: impl AsFd, mut bytes: &[u8]) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The C library's description of a signal, as bash prints it.
+fn signal_name(signal: i32) -> String {
+    let name = match signal {
+        libc::SIGHUP => "Hangup",
+        libc::SIGQUIT => "Quit",
+        libc::SIGILL => "Illegal instruction",
+        libc::SIGTRAP => "Trace/breakpoint trap",
+        libc::SIGABRT => "Aborted",
+        libc::SIGBUS => "Bus error",
+        libc::SIGFPE => "Floating point exception",
+        libc::SIGKILL => "Killed",
+        libc::SIGUSR1 => "User defined signal 1",
+        libc::SIGSEGV => "Segmentation fault",
+        libc::SIGUSR2 => "User defined signal 2",
+        libc::SIGALRM => "Alarm clock",
+        libc::SIGTERM => "Terminated",
+        libc::SIGSTKFLT => "Stack fault",
+        libc::SIGXCPU => "CPU time limit exceeded",
+        libc::SIGXFSZ => "File size limit exceeded",
+        libc::SIGVTALRM => "Virtual timer expired",
+        libc::SIGPROF => "Profiling timer expired",
+        libc::SIGIO => "I/O possible",
+        libc::SIGPWR => "Power failure",
+        libc::SIGSYS => "Bad system call",
+        _ => return format!("Unknown signal {signal}"),
+    };
+    name.to_string()
 }
 
 /// A regular file or `/dev/null`: writing there cannot block.

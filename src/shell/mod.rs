@@ -5,7 +5,8 @@
 //!   does not implement (command substitution, globs, control flow, …) is
 //!   detected here, and such a command runs under `bash -c` instead;
 //! - `expand`: variables, `$?`, field splitting;
-//! - `builtin`: `cd`, `export`, `exit`, `true`, `false`, `:`, `echo`;
+//! - `builtin`: `cd`, `export`, `exit`, `true`, `false`, `:`, `echo`,
+//!   with `printf` and `test_builtin` (`test`, `[`);
 //! - [`exec`]: the executor, a stepping state machine for one event loop
 //!   ([`Execution`]) plus the blocking [`run`].
 //!
@@ -19,7 +20,9 @@ mod builtin;
 pub mod exec;
 mod expand;
 pub mod parse;
+mod printf;
 mod script;
+mod test_builtin;
 
 pub use exec::{Context, Execution, JobStatus, ProcessGroup, StageExit, Step};
 pub use parse::ParseError;

@@ -187,15 +187,61 @@ pub(crate) fn parse_list(src: &[u8]) -> Result<List, Fail> {
         pos: 0,
         line: 1,
         peeked: None,
+        last_end: 0,
     };
     p.list()
+}
+
+/// bash's rendering of a simple command in job-status messages: words
+/// (as written) separated by one space, `N> file`-style redirections.
+/// `None` for forms whose rendering parx does not know.
+pub(crate) fn render_simple(src: &[u8]) -> Option<Vec<u8>> {
+    let mut p = Parser {
+        src,
+        pos: 0,
+        line: 1,
+        peeked: None,
+        last_end: 0,
+    };
+    let mut items: Vec<Vec<u8>> = Vec::new();
+    let mut fd: Option<&[u8]> = None;
+    loop {
+        p.skip_blanks();
+        let start = p.pos;
+        let tok = p.lex().ok()?;
+        let raw = &src[start..p.pos];
+        match tok {
+            Tok::Eof => break,
+            Tok::Word(_) => items.push(raw.to_vec()),
+            Tok::IoNumber(_) => fd = Some(raw),
+            Tok::Op(op @ (Op::Great | Op::DGreat | Op::Less | Op::GreatAnd | Op::LessAnd)) => {
+                p.skip_blanks();
+                let tstart = p.pos;
+                let Tok::Word(_) = p.lex().ok()? else {
+                    return None;
+                };
+                let target = &src[tstart..p.pos];
+                let mut item = fd.take().unwrap_or_default().to_vec();
+                item.extend_from_slice(op.text().as_bytes());
+                if matches!(op, Op::Great | Op::DGreat | Op::Less) {
+                    item.push(b' ');
+                }
+                item.extend_from_slice(target);
+                items.push(item);
+            }
+            _ => return None,
+        }
+    }
+    Some(items.join(&b' '))
 }
 
 struct Parser<'a> {
     src: &'a [u8],
     pos: usize,
     line: u32,
-    peeked: Option<(Tok, usize)>,
+    peeked: Option<(Tok, usize, usize)>,
+    /// End of the last token consumed.
+    last_end: usize,
 }
 
 fn is_name_start(c: u8) -> bool {
@@ -280,7 +326,7 @@ impl<'a> Parser<'a> {
             self.skip_blanks();
             let start = self.pos;
             let t = self.lex()?;
-            self.peeked = Some((t, start));
+            self.peeked = Some((t, start, self.pos));
         }
         Ok(())
     }
@@ -288,7 +334,7 @@ impl<'a> Parser<'a> {
     fn peek(&mut self) -> Result<&Tok, Fail> {
         self.fill()?;
         match &self.peeked {
-            Some((t, _)) => Ok(t),
+            Some((t, _, _)) => Ok(t),
             None => Err(Fail::Unsupported("lexer state")),
         }
     }
@@ -296,13 +342,20 @@ impl<'a> Parser<'a> {
     /// Byte offset where the next token starts.
     fn peek_start(&mut self) -> Result<usize, Fail> {
         self.fill()?;
-        Ok(self.peeked.as_ref().map_or(self.pos, |(_, s)| *s))
+        Ok(self.peeked.as_ref().map_or(self.pos, |(_, s, _)| *s))
     }
 
     fn next(&mut self) -> Result<Tok, Fail> {
         match self.peeked.take() {
-            Some((t, _)) => Ok(t),
-            None => self.lex(),
+            Some((t, _, end)) => {
+                self.last_end = end;
+                Ok(t)
+            }
+            None => {
+                let t = self.lex()?;
+                self.last_end = self.pos;
+                Ok(t)
+            }
         }
     }
 
@@ -697,11 +750,13 @@ impl<'a> Parser<'a> {
     }
 
     fn simple(&mut self) -> Result<Simple, Fail> {
+        let start = self.peek_start()?;
         let mut cmd = Simple {
             assigns: Vec::new(),
             words: Vec::new(),
             redirs: Vec::new(),
             line: self.line,
+            span: (start, start),
         };
         let mut first = true;
         loop {
@@ -751,6 +806,7 @@ impl<'a> Parser<'a> {
             let t = self.next()?;
             return Err(self.unexpected(&t));
         }
+        cmd.span.1 = self.last_end.max(start);
         Ok(cmd)
     }
 

@@ -13,6 +13,7 @@
 //! This is the only module with `unsafe` code.
 
 pub mod child;
+pub mod fork;
 pub mod pipe;
 pub mod reap;
 pub mod signal;

@@ -48,6 +48,7 @@ type Records = Box<dyn Iterator<Item = Result<Vec<Vec<u8>>, InputError>>>;
 pub struct JobIter {
     records: Records,
     template: Arc<Template>,
+    tag: Option<Arc<Template>>,
     grouping: Grouping,
     unget: VecDeque<Vec<Vec<u8>>>,
     seq: u64,
@@ -55,6 +56,9 @@ pub struct JobIter {
     spread_done: bool,
     exhausted: bool,
     failed: bool,
+    /// `{##}`/`{0#}`: all jobs are made first (as GNU parallel does) so
+    /// they can be counted.
+    counted: Option<VecDeque<Job>>,
 }
 
 impl JobIter {
@@ -63,6 +67,7 @@ impl JobIter {
         JobIter {
             records,
             template: Arc::new(template),
+            tag: None,
             grouping,
             unget: VecDeque::new(),
             seq: 0,
@@ -70,7 +75,14 @@ impl JobIter {
             spread_done: false,
             exhausted: false,
             failed: false,
+            counted: None,
         }
+    }
+
+    /// Gives every job a `--tag`/`--tagstring` template.
+    pub fn with_tag(mut self, tag: Option<Template>) -> JobIter {
+        self.tag = tag.map(Arc::new);
+        self
     }
 
     /// An iterator that yields nothing.
@@ -152,8 +164,13 @@ impl JobIter {
             }
             if self.grouping.spread && !self.spread_done && self.is_empty()? {
                 self.spread_done = true;
-                let slots = self.grouping.slots;
-                if recs.len() > 1 && slots > 0 {
+                // -j0 is "as many as possible": one argument per job.
+                let slots = if self.grouping.slots == 0 {
+                    usize::MAX
+                } else {
+                    self.grouping.slots
+                };
+                if recs.len() > 1 {
                     let per = recs.len().div_ceil(slots);
                     self.grouping.max_args = Some(per);
                     for r in recs.drain(per..).rev() {
@@ -183,6 +200,7 @@ impl JobIter {
                 seq,
                 args,
                 Arc::clone(&self.template),
+                self.tag.clone(),
                 self.grouping.noarg,
             )));
         }
@@ -230,6 +248,7 @@ impl LenAcc {
                 seq,
                 slot: 1,
                 slots: t.slots,
+                total: 0,
             },
         }
     }
@@ -292,6 +311,27 @@ impl Iterator for JobIter {
     fn next(&mut self) -> Option<Self::Item> {
         if self.failed {
             return None;
+        }
+        let needs_total =
+            self.template.needs_total() || self.tag.as_ref().is_some_and(|t| t.needs_total());
+        if needs_total && self.counted.is_none() {
+            let mut all = VecDeque::new();
+            loop {
+                match self.next_job() {
+                    Ok(Some(job)) => all.push_back(job),
+                    Ok(None) => break,
+                    Err(e) => {
+                        self.failed = true;
+                        return Some(Err(e));
+                    }
+                }
+            }
+            let total = all.len() as u64;
+            all.iter_mut().for_each(|j| j.set_total(total));
+            self.counted = Some(all);
+        }
+        if let Some(all) = &mut self.counted {
+            return all.pop_front().map(Ok);
         }
         match self.next_job() {
             Ok(Some(job)) => Some(Ok(job)),

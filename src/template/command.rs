@@ -4,7 +4,7 @@
 //! how many arguments fit on one line.
 
 use super::ops::{JobContext, Op};
-use super::quote::quote_into;
+use super::quote::{quote_into, quote_len};
 use super::rpl::{Found, Piece, RplError, Table};
 use crate::input::is_space;
 
@@ -67,6 +67,9 @@ pub struct TemplateOptions {
     pub parens: (String, String),
     /// Number of job slots (`-j`), for `{0%}`.
     pub slots: usize,
+    /// A `--tagstring` rather than the command: nothing appended, values
+    /// never quoted.
+    pub for_tag: bool,
 }
 
 /// One token of the command.
@@ -154,7 +157,7 @@ impl Template {
             .any(|p| matches!(p, Piece::Rpl(_)));
         let mut words: Vec<Vec<Piece>> = pieces_per_word;
         let mut starts_with_rpl = false;
-        if !has_rpl && !options.no_append {
+        if !has_rpl && !options.no_append && !options.for_tag {
             let whole = table.scan(b"{}").ok().and_then(|p| p.into_iter().next());
             let found = match whole {
                 Some(Piece::Rpl(f)) => f,
@@ -248,8 +251,8 @@ impl Template {
         Ok(Template {
             toks,
             rpls,
-            quote_args: !options.quote_all && !starts_with_rpl,
-            quote_all: options.quote_all,
+            quote_args: !options.quote_all && !starts_with_rpl && !options.for_tag,
+            quote_all: options.quote_all && !options.for_tag,
             context: options.context,
             trim: options.trim,
             slots: options.slots,
@@ -276,12 +279,21 @@ impl Template {
     pub(crate) fn replace_len(&self, r: usize, arg: &[u8], ctx: &JobContext) -> usize {
         let rpl = &self.rpls[r];
         let trimmed = self.trim.apply(arg);
-        if matches!(rpl.op, Op::Whole) && !self.quote_args {
-            return trimmed.len();
+        if matches!(rpl.op, Op::Whole) {
+            return if self.quote_args {
+                quote_len(trimmed)
+            } else {
+                trimmed.len()
+            };
         }
         let mut out = Vec::new();
         self.replace_into(r, arg, ctx, &mut out);
         out.len()
+    }
+
+    /// True if some replacement string needs the number of jobs in all.
+    pub(crate) fn needs_total(&self) -> bool {
+        self.rpls.iter().any(|r| r.op.needs_total())
     }
 
     /// True if some replacement string skips jobs (`{uniq}`, `{choose_k}`).

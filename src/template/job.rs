@@ -15,34 +15,54 @@ pub struct Job {
     /// read: for `--tag`, the joblog, `--results`.
     pub args: Vec<Vec<u8>>,
     template: Arc<Template>,
+    /// `--tag`/`--tagstring`.
+    tag: Option<Arc<Template>>,
     /// `-N0`: values are read but not put on the command line.
     noarg: bool,
-}
-
-/// A piece of the command line before quoting groups are joined.
-enum Item<'a> {
-    Spc,
-    Bytes(std::borrow::Cow<'a, [u8]>),
+    /// Number of jobs in all, when a replacement string needs it.
+    total: u64,
 }
 
 impl Job {
-    pub(crate) fn new(seq: u64, args: Vec<Vec<u8>>, template: Arc<Template>, noarg: bool) -> Job {
+    pub(crate) fn new(
+        seq: u64,
+        args: Vec<Vec<u8>>,
+        template: Arc<Template>,
+        tag: Option<Arc<Template>>,
+        noarg: bool,
+    ) -> Job {
         Job {
             seq,
             args,
             template,
+            tag,
             noarg,
+            total: 0,
         }
+    }
+
+    pub(crate) fn set_total(&mut self, total: u64) {
+        self.total = total;
+    }
+
+    /// The `--tag`/`--tagstring` prefix of this job's output lines
+    /// (without the TAB that follows it), or `None` without tagging.
+    pub fn tag(&self, slot: usize) -> Option<Vec<u8>> {
+        self.tag.as_ref().map(|t| self.render(t, slot))
     }
 
     /// The command line exactly as GNU parallel would hand it to the shell
     /// (what `--dry-run` prints), with `{%}` = `slot` (1-based).
     pub fn command_line(&self, slot: usize) -> Vec<u8> {
-        let t = &*self.template;
+        self.render(&self.template, slot)
+    }
+
+    fn render(&self, t: &Template, slot: usize) -> Vec<u8> {
         let ctx = JobContext {
             seq: self.seq,
             slot,
             slots: t.slots,
+            total: self.total,
         };
         let empty: [Vec<u8>; 1] = [Vec::new()];
         let args: &[Vec<u8>] = if self.args.is_empty() {
@@ -50,26 +70,29 @@ impl Job {
         } else {
             &self.args
         };
-        let mut items: Vec<Item<'_>> = Vec::with_capacity(t.toks.len() + 2 * args.len());
-        // A replacement for one argument (None: dropped, as GNU parallel
-        // drops `\0noarg`).
-        let value = |r: usize, arg: &[u8]| -> Option<Vec<u8>> {
-            let rpl = &t.rpls[r];
-            if self.noarg && !rpl.op.is_job_level() {
-                return None;
+        let mut sink = Sink::new(t.quote_all);
+        // One replacement for one argument; dropped with -N0, as GNU
+        // parallel drops `\0noarg`.
+        let value = |sink: &mut Sink, r: usize, arg: &[u8]| {
+            if self.noarg && !t.rpls[r].op.is_job_level() {
+                return;
             }
-            let mut out = Vec::new();
-            t.replace_into(r, arg, &ctx, &mut out);
-            Some(out)
+            sink.item_with(|out| t.replace_into(r, arg, &ctx, out));
         };
-        let positional = |r: usize| -> Option<Vec<u8>> {
-            let p = t.rpls[r].position?;
+        let positional = |sink: &mut Sink, r: usize| {
+            let Some(p) = t.rpls[r].position else { return };
             let n = args.len() as i64;
             let idx = if p > 0 { p - 1 } else { n + p };
             match usize::try_from(idx).ok().and_then(|i| args.get(i)) {
-                Some(arg) => value(r, arg),
-                None => Some(Vec::new()),
+                Some(arg) => value(sink, r, arg),
+                None => sink.item(b""),
             }
+        };
+        let plain = |sink: &mut Sink, tok: &Tok| match tok {
+            Tok::Text(x) => sink.item(x),
+            Tok::Empty => sink.item(b""),
+            Tok::Spc => sink.space(),
+            Tok::Rpl(_) => {}
         };
         if t.context {
             let mut group: Vec<&Tok> = Vec::new();
@@ -82,27 +105,22 @@ impl Job {
                 };
                 if boundary {
                     if group.iter().any(|g| matches!(g, Tok::Rpl(_))) {
+                        // The word around the replacement, once per argument.
                         for (i, arg) in args.iter().enumerate() {
                             if i > 0 {
-                                items.push(Item::Spc);
+                                sink.space();
                             }
                             let mut normal = false;
                             for g in &group {
                                 match g {
                                     Tok::Rpl(r) if t.rpls[*r].position.is_some() => {
-                                        if let Some(v) = positional(*r) {
-                                            items.push(Item::Bytes(v.into()));
-                                        }
+                                        positional(&mut sink, *r)
                                     }
                                     Tok::Rpl(r) => {
                                         normal = true;
-                                        if let Some(v) = value(*r, arg) {
-                                            items.push(Item::Bytes(v.into()));
-                                        }
+                                        value(&mut sink, *r, arg);
                                     }
-                                    Tok::Text(x) => items.push(Item::Bytes(x.as_slice().into())),
-                                    Tok::Empty => items.push(Item::Bytes(Vec::new().into())),
-                                    Tok::Spc => items.push(Item::Spc),
+                                    other => plain(&mut sink, other),
                                 }
                             }
                             if !normal {
@@ -110,22 +128,13 @@ impl Job {
                             }
                         }
                     } else {
-                        for g in &group {
-                            match g {
-                                Tok::Text(x) => items.push(Item::Bytes(x.as_slice().into())),
-                                Tok::Empty => items.push(Item::Bytes(Vec::new().into())),
-                                Tok::Spc => items.push(Item::Spc),
-                                Tok::Rpl(_) => {}
-                            }
-                        }
+                        group.iter().for_each(|g| plain(&mut sink, g));
                     }
                     group.clear();
                 }
                 match tok {
-                    Some(Tok::Spc) => items.push(Item::Spc),
-                    Some(Tok::Text(x)) if x.as_slice() == b" " => {
-                        items.push(Item::Bytes(x.as_slice().into()))
-                    }
+                    Some(Tok::Spc) => sink.space(),
+                    Some(Tok::Text(x)) if x.as_slice() == b" " => sink.item(x),
                     Some(other) => group.push(other),
                     None => {}
                 }
@@ -133,61 +142,77 @@ impl Job {
         } else {
             for tok in &t.toks {
                 match tok {
-                    Tok::Rpl(r) if t.rpls[*r].position.is_some() => {
-                        if let Some(v) = positional(*r) {
-                            items.push(Item::Bytes(v.into()));
-                        }
-                    }
+                    Tok::Rpl(r) if t.rpls[*r].position.is_some() => positional(&mut sink, *r),
                     Tok::Rpl(r) => {
                         for (i, arg) in args.iter().enumerate() {
                             if i > 0 {
-                                items.push(Item::Spc);
+                                sink.space();
                             }
-                            if let Some(v) = value(*r, arg) {
-                                items.push(Item::Bytes(v.into()));
-                            }
+                            value(&mut sink, *r, arg);
                         }
                     }
-                    Tok::Text(x) => items.push(Item::Bytes(x.as_slice().into())),
-                    Tok::Empty => items.push(Item::Bytes(Vec::new().into())),
-                    Tok::Spc => items.push(Item::Spc),
+                    other => plain(&mut sink, other),
                 }
             }
         }
-        // Join into quoting groups split by unquoted spaces.
-        let mut out = Vec::new();
-        let mut group: Vec<u8> = Vec::new();
-        let mut group_items = 0usize;
-        let mut first = true;
-        let mut flush = |group: &mut Vec<u8>, group_items: &mut usize, out: &mut Vec<u8>| {
-            if t.quote_all {
-                if *group_items > 0 {
-                    if !first {
-                        out.push(b' ');
+        sink.finish()
+    }
+}
+
+/// Joins the pieces of a command line as GNU parallel does: unquoted
+/// spaces separate groups; with `-q` each group is quoted as a whole
+/// (an empty group disappears), otherwise pieces are copied as they come.
+struct Sink {
+    out: Vec<u8>,
+    /// `-q`: the current group and how many pieces it has.
+    group: Option<(Vec<u8>, usize)>,
+    first: bool,
+}
+
+impl Sink {
+    fn new(quote_all: bool) -> Sink {
+        Sink {
+            out: Vec::with_capacity(64),
+            group: quote_all.then(|| (Vec::new(), 0)),
+            first: true,
+        }
+    }
+
+    fn item(&mut self, bytes: &[u8]) {
+        self.item_with(|out| out.extend_from_slice(bytes));
+    }
+
+    fn item_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+        match &mut self.group {
+            Some((group, count)) => {
+                write(group);
+                *count += 1;
+            }
+            None => write(&mut self.out),
+        }
+    }
+
+    fn space(&mut self) {
+        match &mut self.group {
+            Some((group, count)) => {
+                if *count > 0 {
+                    if !self.first {
+                        self.out.push(b' ');
                     }
-                    quote_into(group, out);
-                    first = false;
+                    quote_into(group, &mut self.out);
+                    self.first = false;
                 }
-            } else {
-                if !first {
-                    out.push(b' ');
-                }
-                out.extend_from_slice(group);
-                first = false;
+                group.clear();
+                *count = 0;
             }
-            group.clear();
-            *group_items = 0;
-        };
-        for item in items {
-            match item {
-                Item::Spc => flush(&mut group, &mut group_items, &mut out),
-                Item::Bytes(b) => {
-                    group.extend_from_slice(&b);
-                    group_items += 1;
-                }
-            }
+            None => self.out.push(b' '),
         }
-        flush(&mut group, &mut group_items, &mut out);
-        out
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        if self.group.is_some() {
+            self.space();
+        }
+        self.out
     }
 }

@@ -13,8 +13,12 @@ pub enum Op {
     Seq,
     /// `{%}`: job slot number.
     Slot,
-    /// `{0%}` (`--plus`): slot zero-padded to the width of the job count.
+    /// `{0%}` (`--plus`): slot zero-padded to the width of the slot count.
     PadSlot,
+    /// `{##}` (`--plus`): the number of jobs.
+    TotalJobs,
+    /// `{0#}` (`--plus`): `{#}` zero-padded to the width of the job count.
+    PadSeq,
     /// `{//}`: directory part (Perl's `File::Basename::dirname`).
     Dirname,
     /// A Perl `s///` (or two, the second tried only if the first did not
@@ -148,6 +152,8 @@ pub struct JobContext {
     pub slot: usize,
     /// Number of job slots (for `{0%}`).
     pub slots: usize,
+    /// Number of jobs in all (`{##}`, `{0#}`); 0 when not counted.
+    pub total: u64,
 }
 
 impl Op {
@@ -155,7 +161,15 @@ impl Op {
     /// writes these as positional `{1 …}` expressions, so they appear once
     /// even when a job has several arguments.
     pub fn is_job_level(&self) -> bool {
-        matches!(self, Op::Seq | Op::Slot | Op::PadSlot | Op::Unquoted(_))
+        matches!(
+            self,
+            Op::Seq | Op::Slot | Op::PadSlot | Op::TotalJobs | Op::PadSeq | Op::Unquoted(_)
+        )
+    }
+
+    /// True if the operation needs the number of jobs in all.
+    pub fn needs_total(&self) -> bool {
+        matches!(self, Op::TotalJobs | Op::PadSeq)
     }
 
     /// True if the result is inserted without quoting.
@@ -172,6 +186,11 @@ impl Op {
             Op::PadSlot => {
                 let width = 1 + (ctx.slots.max(1) as f64).log10().floor() as usize;
                 format!("{:0width$}", ctx.slot).into_bytes()
+            }
+            Op::TotalJobs => ctx.total.to_string().into_bytes(),
+            Op::PadSeq => {
+                let width = 1 + (ctx.total.max(1) as f64).log10().floor() as usize;
+                format!("{:0width$}", ctx.seq).into_bytes()
             }
             Op::Dirname => dirname(value),
             Op::Subst(steps) => {

@@ -40,6 +40,26 @@ pub fn quote_into(value: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+/// The length of `value` quoted, without building it.
+pub fn quote_len(value: &[u8]) -> usize {
+    if value.is_empty() {
+        return 2;
+    }
+    if value.iter().all(|&b| is_plain(b)) {
+        return value.len();
+    }
+    let quotes = value.iter().filter(|&&b| b == b'\'').count();
+    let mut len = value.len() + 4 * quotes + 2;
+    // The `''` pairs GNU parallel strips at either end.
+    if value[0] == b'\'' {
+        len -= 2;
+    }
+    if value.len() > 1 && value[value.len() - 1] == b'\'' || value == b"'" {
+        len -= 2;
+    }
+    len
+}
+
 /// `value` quoted as GNU parallel quotes it.
 pub fn quote(value: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(value.len() + 2);
@@ -67,6 +87,7 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(quote(input), *want, "quoting {:?}", input);
+            assert_eq!(super::quote_len(input), want.len(), "length of {:?}", input);
         }
     }
 }
