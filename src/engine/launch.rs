@@ -23,6 +23,9 @@ pub struct JobIo {
     pub stdout: OwnedFd,
     /// The job's stderr.
     pub stderr: OwnedFd,
+    /// stdout and stderr are pipes made for this job alone (so a builtin
+    /// like `echo` may write into them without a process).
+    pub fresh_pipes: bool,
 }
 
 /// How a job ended.
@@ -106,6 +109,7 @@ impl Launched {
             process_group: ProcessGroup::New,
             pipefail: false,
             shell: Some(shell.clone()),
+            fresh_output_pipes: io.fresh_pipes,
         };
         let mut exec = Execution::new(Script::new(command), ctx)?;
         let step = exec.start()?;

@@ -389,6 +389,7 @@ where
             stdin,
             stdout: out_w,
             stderr: err_w,
+            fresh_pipes: !ungrouped,
         };
         self.output.started(seq, tag);
         let launched = match Launched::start(&command, io, &env, &self.opts.shell) {
