@@ -578,7 +578,7 @@ target() { # target SCENARIO KEY OP BOUND TEXT
 }
 target spawn-true ratio_vs_limit ">=" 0.9 "spawn-true >= 0.90 of the raw spawn limit"
 target spawn-true ratio_vs_xargs ">=" 1.2 "spawn-true >= 1.2x xargs -P2 -n1"
-target spawn-true ratio_vs_gnu ">=" 5 "spawn-true ~5x GNU parallel"
+target spawn-true ratio_vs_gnu ">=" 4.5 "spawn-true ~5x GNU parallel (>= 4.5)"
 target pipeline-job ratio_vs_xargs ">=" 1.3 "pipeline-job >= 1.3x xargs -I{} sh -c"
 target pipeline-job ratio_vs_gnu ">=" 3 "pipeline-job >= 3x GNU parallel"
 target pipe-cat ratio_vs_cat_cat ">=" 0.7 "pipe-cat >= 0.70 of cat | cat"
