@@ -9,7 +9,7 @@ use crate::input::{
     ColumnSplitter, Combiner, InputError, ReadOptions, RecordReader, Source, SourceKind,
 };
 use crate::template::{
-    Grouping, JobIter, MAX_COMMAND_LINE, Renames, Table, Template, TemplateOptions, Trim,
+    Grouping, JobIter, MAX_COMMAND_LINE, Records, Renames, Table, Template, TemplateOptions, Trim,
 };
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -100,17 +100,17 @@ impl Default for Halt {
     }
 }
 
-/// `--pipe`/`--pipepart` settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `--pipe`/`--pipepart` settings, in the terms of
+/// [`crate::pipemode::BlockSpec`].
+#[derive(Debug, Clone, PartialEq)]
 pub struct PipeConfig {
     /// `--pipepart`: read a seekable file (`-a`) in parts.
     pub part: bool,
-    /// `--block` in bytes (default 1 MiB). Negative values in GNU parallel
-    /// mean "number of blocks per job slot"; kept as given.
-    pub block: i64,
-    /// `--recstart`.
+    /// `--block`, `None` for the default (1M; `-10` with `--pipepart`).
+    pub block: Option<crate::pipemode::BlockSize>,
+    /// `--recstart`, raw (the splitter decodes escapes).
     pub recstart: Option<Vec<u8>>,
-    /// `--recend` (default `\n` unless `--recstart` is given).
+    /// `--recend`, raw.
     pub recend: Option<Vec<u8>>,
     /// `--regexp`.
     pub regexp: bool,
@@ -118,10 +118,12 @@ pub struct PipeConfig {
     pub remove_rec_sep: bool,
     /// `--round-robin`.
     pub round_robin: bool,
-    /// `--header`: header regex copied to every block (`:` = first line).
-    pub header: Option<Vec<u8>>,
-    /// `-N`/`-L` with --pipe: records per block.
-    pub records: Option<u64>,
+    /// `--header`.
+    pub header: crate::pipemode::Header,
+    /// `-N` with --pipe: records per block.
+    pub records: Option<usize>,
+    /// `-L` with --pipe: lines per record.
+    pub lines: Option<usize>,
 }
 
 /// `--header` for arguments.
@@ -835,24 +837,27 @@ impl Config {
         });
         let pipe = if pipe_mode {
             let block = match s(&low.block, "--block")? {
-                Some(b) => parse_size("--block", &b)? as i64,
-                None => 1 << 20,
+                Some(b) => {
+                    Some(crate::pipemode::parse_block_size(&b).map_err(|why| bad("--block", why))?)
+                }
+                None => None,
             };
-            let recstart = low.recstart.as_ref().map(|r| unescape(r.as_bytes()));
-            let mut recend = low.recend.as_ref().map(|r| unescape(r.as_bytes()));
-            if recstart.is_none() && recend.is_none() {
-                recend = Some(b"\n".to_vec());
-            }
             Some(PipeConfig {
                 part: low.pipepart,
                 block,
-                recstart,
-                recend,
+                recstart: low.recstart.as_ref().map(|r| r.as_bytes().to_vec()),
+                recend: low.recend.as_ref().map(|r| r.as_bytes().to_vec()),
                 regexp: low.regexp,
                 remove_rec_sep: low.remove_rec_sep,
                 round_robin: low.round_robin,
-                header: low.header.as_ref().map(|h| h.as_bytes().to_vec()),
-                records: max_replace.or(max_lines).map(|n| n as u64),
+                header: low
+                    .header
+                    .as_ref()
+                    .map_or(crate::pipemode::Header::None, |h| {
+                        crate::pipemode::Header::parse(&h.to_string_lossy())
+                    }),
+                records: max_replace,
+                lines: max_lines,
             })
         } else {
             None
@@ -1048,6 +1053,24 @@ impl Config {
             None => None,
         };
         Ok(JobIter::new(records, template, self.grouping.clone()).with_tag(tag))
+    }
+}
+
+impl Config {
+    /// Jobs for pipe mode: one per record of `records` (no value, or the
+    /// `--cat` file name), built with this run's command and tag.
+    pub fn pipe_jobs(&self, records: Records) -> Result<JobIter, InputError> {
+        let template = self
+            .template(&self.command_words())
+            .map_err(|e| InputError::Command(e.to_string()))?;
+        let tag = match &self.tagstring {
+            Some(t) => Some(
+                self.template_for(std::slice::from_ref(t), true)
+                    .map_err(|e| InputError::Command(e.to_string()))?,
+            ),
+            None => None,
+        };
+        Ok(JobIter::new(records, template, Grouping::default()).with_tag(tag))
     }
 }
 

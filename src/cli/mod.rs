@@ -18,6 +18,7 @@ mod flags;
 mod help;
 mod lowargs;
 mod parse;
+mod pipe;
 mod profile;
 mod run;
 

@@ -29,26 +29,11 @@ impl JobSpec for Job {
     fn command_line(&self, slot: usize) -> Vec<u8> {
         Job::command_line(self, slot)
     }
-}
 
-/// A job with `--tag`/`--tagstring`: [`Job::tag`] renders the tag as GNU
-/// parallel does (every replacement string, `--header` names, `--trim`,
-/// values unquoted).
-struct Tagged {
-    job: Job,
-}
-
-impl JobSpec for Tagged {
-    fn seq(&self) -> u64 {
-        self.job.seq
-    }
-
-    fn command_line(&self, slot: usize) -> Vec<u8> {
-        self.job.command_line(slot)
-    }
-
+    /// [`Job::tag`] renders `--tag`/`--tagstring` as GNU parallel does
+    /// (every replacement string, `--header` names, values unquoted).
     fn tag(&self, slot: usize) -> Option<Vec<u8>> {
-        self.job.tag(slot)
+        Job::tag(self, slot)
     }
 }
 
@@ -154,6 +139,9 @@ pub fn run(config: &Config) -> i32 {
         crate::sys::trace::enable_stderr();
     }
     let opts = run_options(config);
+    if let Some(pipe) = &config.pipe {
+        return super::pipe::run(config, pipe, &opts);
+    }
     if config.retry_failed {
         let Some(j) = &config.joblog else {
             eprintln!("parx: --retry-failed needs --joblog FILE");
@@ -188,18 +176,10 @@ pub fn run(config: &Config) -> i32 {
             return EXIT_UNSUPPORTED;
         }
     };
-    if config.tag || config.tagstring.is_some() {
-        let tagged = jobs.map(|j| j.map(|job| Tagged { job }));
-        engine::run(&opts, tagged)
-    } else {
-        engine::run(&opts, jobs)
-    }
+    engine::run(&opts, jobs)
 }
 
 fn unsupported(config: &Config) -> Option<&'static str> {
-    if config.pipe.is_some() {
-        return Some("--pipe");
-    }
     if config.files {
         return Some("--files");
     }

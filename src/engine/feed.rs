@@ -21,8 +21,8 @@ use std::rc::Rc;
 /// A piece of input written whole to one job's stdin.
 #[derive(Debug, Clone)]
 pub enum Chunk {
-    /// Bytes held in memory (a `--pipe` block).
-    Bytes(Rc<[u8]>),
+    /// A range of bytes held in memory (a `--pipe` block, or its header).
+    Bytes(Rc<Vec<u8>>, std::ops::Range<usize>),
     /// A byte range of a file (a `--pipepart` part), moved to the pipe
     /// with `splice` so the data never enters parx's memory.
     FileRange {
@@ -39,7 +39,7 @@ impl Chunk {
     /// Bytes in the chunk.
     pub fn len(&self) -> u64 {
         match self {
-            Chunk::Bytes(b) => b.len() as u64,
+            Chunk::Bytes(_, range) => range.len() as u64,
             Chunk::FileRange { len, .. } => *len,
         }
     }
@@ -111,7 +111,9 @@ impl StdinWriter {
                 continue;
             };
             let result = match chunk {
-                Chunk::Bytes(bytes) => rustix::io::write(&self.pipe, &bytes[*done as usize..]),
+                Chunk::Bytes(bytes, range) => {
+                    rustix::io::write(&self.pipe, &bytes[range.start + *done as usize..range.end])
+                }
                 Chunk::FileRange { file, offset, len } => {
                     let mut off = *offset + *done;
                     rustix::pipe::splice(

@@ -32,11 +32,12 @@
 //!   separator after each block start), so they differ from `--pipe`'s
 //!   blocks on the same file; `--regexp` looks in 128 KiB reads.
 //!
-//! This layer only computes blocks and ranges; feeding them to jobs belongs
-//! to the engine side (`run`).
+//! - [`run`]: blocks and parts as jobs' input on the job engine (`--pipe`,
+//!   `--pipepart`, `--roundrobin`, `--cat`).
 
 pub mod part;
 mod records;
+pub mod run;
 pub mod spec;
 pub mod split;
 

@@ -42,7 +42,8 @@ impl Default for Grouping {
     }
 }
 
-type Records = Box<dyn Iterator<Item = Result<Vec<Vec<u8>>, InputError>>>;
+/// The records jobs are built from: one value per input source or column.
+pub type Records = Box<dyn Iterator<Item = Result<Vec<Vec<u8>>, InputError>>>;
 
 /// A lazily streamed iterator of jobs.
 pub struct JobIter {

@@ -14,7 +14,7 @@ mod ops;
 pub mod quote;
 mod rpl;
 
-pub use build::{Grouping, JobIter, MAX_COMMAND_LINE};
+pub use build::{Grouping, JobIter, MAX_COMMAND_LINE, Records};
 pub use command::{Template, TemplateError, TemplateOptions, Trim};
 pub use job::Job;
 pub use ops::{JobContext, Op};
