@@ -148,17 +148,28 @@ seq "$KJOBS" >"$T/in.keep"
 printf '/dev/zero\n%.0s' 1 2 3 4 >"$T/in.zero"
 BIG_BYTES=$(numfmt --from=iec "$BIG")
 
-# ~100-byte lines of base64 text (random, so gzip works for its keep):
-# LINES lines of 99 characters + '\n', LINES a multiple of 4 so base64 pads none.
+# ~100-byte log lines (timestamps, hosts, paths, numbers: text that gzip
+# compresses about 3.5:1, as real logs): an 8 MiB chunk made by awk,
+# repeated (gzip's 32 KiB window never sees the repetition).
 make_lines_file() { # make_lines_file PATH MIB
-  local lines=$(($2 * 1048576 / 100 / 4 * 4))
-  head -c $((lines * 99 / 4 * 3)) /dev/urandom | base64 -w 99 >"$1"
+  local chunk=$T/chunk.txt i reps
+  [[ -e $chunk ]] || awk 'BEGIN {
+    srand(7); m[0] = "GET"; m[1] = "POST"; m[2] = "PUT"
+    s[0] = 200; s[1] = 200; s[2] = 304; s[3] = 404; s[4] = 500
+    for (i = 0; i < 84000; i++)
+      printf "2026-11-25T%02d:%02d:%02d.%06dZ host-%02d %s /api/v1/items/%07d?page=%d status=%d bytes=%d ms=%.3f\n",
+        int(i / 3600) % 24, int(i / 60) % 60, i % 60, int(rand() * 1e6), int(rand() * 40), m[int(rand() * 3)],
+        int(rand() * 1e7), int(rand() * 50), s[int(rand() * 5)], int(rand() * 100000), rand() * 250
+  }' >"$chunk"
+  reps=$(($2 * 1048576 / $(stat -c %s "$chunk")))
+  ((reps >= 1)) || reps=1
+  for ((i = 0; i < reps; i++)); do cat "$chunk"; done >"$1"
 }
 need_pipe_file() {
   [[ -e $T/lines.txt ]] && return
   log "writing a ${PIPE_MIB} MiB file of 100-byte lines"
   make_lines_file "$T/lines.txt" "$PIPE_MIB"
-  make_lines_file "$T/check.txt" 4
+  head -n 40000 "$T/chunk.txt" >"$T/check.txt"
   PIPE_BYTES=$(stat -c %s "$T/lines.txt")
 }
 
