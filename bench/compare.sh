@@ -94,7 +94,10 @@ if ((BUILD)); then
 fi
 [[ -x $PARX ]] || die "no $PARX (build it, or drop --no-build)"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/parx-bench.XXXXXX")
+# Under target/ rather than /tmp: test suites running on the same machine
+# clean up /tmp/parx-* behind themselves.
+mkdir -p "$ROOT/target"
+T=$(mktemp -d "$ROOT/target/compare-data.XXXXXX")
 cleanup() { if ((KEEP)); then log "kept $T"; else rm -rf "$T"; fi; }
 trap cleanup EXIT
 mkdir -p "$T/times" "$T/tmp"
