@@ -25,6 +25,10 @@ use crate::sys::{self, ExitStatus, Pipe, signal::SignalPipe};
 
 const SIGNAL_TOKEN: u64 = u64::MAX;
 
+/// Pipe size for jobs fed with `--pipe` blocks (the kernel's default
+/// `pipe-max-size`), and parx's read buffer.
+const BULK_PIPE_SIZE: usize = 1 << 20;
+
 /// How often orphaned grandchildren (re-parented to parx, the subreaper)
 /// are reaped while jobs run; also once at the end. Jobs themselves are
 /// reaped the moment their pidfd says so. Watching SIGCHLD instead would
@@ -224,7 +228,7 @@ where
             last_start: None,
             next_orphan_reap: Instant::now() + ORPHAN_REAP_EVERY,
             error: None,
-            buf: vec![0; 128 * 1024],
+            buf: vec![0; BULK_PIPE_SIZE],
         })
     }
 
@@ -360,7 +364,10 @@ where
         });
         let (stdin, feed) = match job.take_stdin() {
             Some(feed) => {
-                let p = Pipe::new().map_err(|e| format!("can not create a pipe: {e}"))?;
+                // Jobs fed with blocks move megabytes: a bigger pipe means
+                // fewer writes and wakeups per block.
+                let p = Pipe::with_capacity(BULK_PIPE_SIZE)
+                    .map_err(|e| format!("can not create a pipe: {e}"))?;
                 rustix::io::ioctl_fionbio(&p.write, true)
                     .map_err(|e| format!("can not make a pipe non-blocking: {e}"))?;
                 (p.read, Some(StdinWriter::new(p.write, feed)))
@@ -378,7 +385,12 @@ where
             let err = sys::spawn::dup_std(2).map_err(|e| format!("dup stderr: {e}"))?;
             (None, out, None, err)
         } else {
-            let o = Pipe::new().map_err(|e| format!("can not create a pipe: {e}"))?;
+            let o = if feed.is_some() {
+                Pipe::with_capacity(BULK_PIPE_SIZE)
+            } else {
+                Pipe::new()
+            }
+            .map_err(|e| format!("can not create a pipe: {e}"))?;
             let e = Pipe::new().map_err(|e| format!("can not create a pipe: {e}"))?;
             // parx's read ends never block the event loop; the jobs' write
             // ends stay blocking, as programs expect.
