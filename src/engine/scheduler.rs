@@ -129,7 +129,6 @@ struct Scheduler<'a, J, I> {
     devnull: OwnedFd,
     env_pid: OsString,
     stop: Option<Stop>,
-    killed_hard: bool,
     started_count: u64,
     done_count: u64,
     failed: u64,
@@ -219,7 +218,6 @@ where
             devnull,
             env_pid: std::process::id().to_string().into(),
             stop: None,
-            killed_hard: false,
             started_count: 0,
             done_count: 0,
             failed: 0,
@@ -864,7 +862,6 @@ where
             match self.stop {
                 Some(Stop::Signal(_)) => {
                     // Second interrupt: no more patience.
-                    self.killed_hard = true;
                     for r in self.running.iter().flatten() {
                         signal_job(&r.launched, libc::SIGKILL);
                     }

@@ -4,7 +4,6 @@
 use std::fs::File;
 use std::io::{self, Write};
 use std::mem::ManuallyDrop;
-use std::os::fd::FromRawFd;
 
 use super::Stream;
 
@@ -32,17 +31,9 @@ impl Write for RawStd {
 impl Sinks {
     /// parx's own stdout and stderr.
     pub fn std() -> Sinks {
-        // SAFETY: fds 1 and 2 stay open for the life of the process, and
-        // ManuallyDrop keeps these Files from closing them.
-        let (out, err) = unsafe {
-            (
-                ManuallyDrop::new(File::from_raw_fd(1)),
-                ManuallyDrop::new(File::from_raw_fd(2)),
-            )
-        };
         Sinks {
-            out: Box::new(RawStd(out)),
-            err: Box::new(RawStd(err)),
+            out: Box::new(RawStd(crate::sys::stdio::std_file(1))),
+            err: Box::new(RawStd(crate::sys::stdio::std_file(2))),
         }
     }
 

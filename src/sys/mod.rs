@@ -8,6 +8,7 @@
 //! - [`reap`]: subreaper and orphan reaping: no zombies, ever;
 //! - [`signal`]: signals to job process groups, and signals to parx as a
 //!   readable fd;
+//! - [`stdio`]: parx's own stdout/stderr as unbuffered files;
 //! - [`trace`]: the `--trace` event stream.
 //!
 //! This is the only module with `unsafe` code.
@@ -18,6 +19,7 @@ pub mod pipe;
 pub mod reap;
 pub mod signal;
 pub mod spawn;
+pub mod stdio;
 pub mod trace;
 
 pub use child::{Child, Exit, ExitStatus, ResourceUsage};
