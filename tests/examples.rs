@@ -184,3 +184,48 @@ fn zombies() {
         ]
     );
 }
+
+/// Runs example `name` and splits its stdout into lines.
+fn run_lines(name: &str, args: &[&str]) -> (Output, Vec<String>) {
+    let out = run(name, args);
+    let lines = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(String::from)
+        .collect();
+    (out, lines)
+}
+
+#[test]
+fn pool_crash_reports_the_abort_and_the_panic_and_finishes() {
+    let (out, lines) = run_lines("pool_crash", &[]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    // "(core dumped)" follows the signal where the machine writes cores.
+    assert!(
+        lines[0].starts_with("item 13: its worker process ended (killed by signal 6"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[0].ends_with("; a new worker replaced it"),
+        "{lines:?}"
+    );
+    assert_eq!(
+        lines[1],
+        "item 21: the function panicked: no blackjack for item 21 (at examples/pool_crash.rs:15:9)"
+    );
+    assert_eq!(
+        lines[2],
+        "30 items completed, 2 failed; this process is still alive"
+    );
+}
+
+#[test]
+fn pool_primes_counts_the_primes_below_the_limit() {
+    // There are 9,592 primes below 100,000.
+    let (out, lines) = run_lines("pool_primes", &["100000", "2"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(lines[0], "9592 primes below 100000 (5 ranges of 20000)");
+    assert!(lines[1].starts_with("1 worker process:"), "{lines:?}");
+    assert!(lines[2].starts_with("2 worker processes:"), "{lines:?}");
+    assert!(lines[2].contains("speedup"), "{lines:?}");
+}
