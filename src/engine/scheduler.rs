@@ -25,6 +25,10 @@ use crate::sys::{self, ExitStatus, Pipe, signal::SignalPipe};
 
 const SIGNAL_TOKEN: u64 = u64::MAX;
 
+/// Reads from each output pipe right after a job's last process is
+/// reaped, at most; the rest waits for epoll like any output.
+const EAGER_READS: usize = 16;
+
 /// Pipe size for jobs fed with `--pipe` blocks (the kernel's default
 /// `pipe-max-size`), and parx's read buffer.
 const BULK_PIPE_SIZE: usize = 1 << 20;
@@ -604,24 +608,31 @@ where
             return;
         }
         match kind {
-            KIND_STDOUT => self.read_output(slot, Stream::Stdout),
-            KIND_STDERR => self.read_output(slot, Stream::Stderr),
+            KIND_STDOUT => {
+                self.read_output(slot, Stream::Stdout);
+            }
+            KIND_STDERR => {
+                self.read_output(slot, Stream::Stderr);
+            }
             KIND_STDIN => self.write_input(slot),
             _ => self.poll_job(slot),
         }
     }
 
-    fn read_output(&mut self, slot: usize, stream: Stream) {
+    /// Reads once from a job's output pipe; true if bytes were read (there
+    /// may be more).
+    fn read_output(&mut self, slot: usize, stream: Stream) -> bool {
         let Some(r) = self.running[slot].as_mut() else {
-            return;
+            return false;
         };
         let pipe = match stream {
             Stream::Stdout => &mut r.stdout,
             Stream::Stderr => &mut r.stderr,
         };
         let Some(file) = pipe.as_mut() else {
-            return;
+            return false;
         };
+        let mut more = false;
         // Level-triggered: one read per wakeup never blocks, and a job
         // that writes a lot can not starve the others.
         match file.read(&mut self.buf) {
@@ -633,6 +644,7 @@ where
             Ok(n) => {
                 r.received += n as u64;
                 let seq = r.seq;
+                more = true;
                 if let Err(e) = self.output.data(seq, stream, &self.buf[..n]) {
                     self.output_failed(e);
                 }
@@ -650,6 +662,7 @@ where
         if self.running[slot].as_ref().is_some_and(|r| r.finished()) {
             self.complete(slot);
         }
+        more
     }
 
     fn write_input(&mut self, slot: usize) {
@@ -688,6 +701,16 @@ where
         match launched.poll() {
             Ok(JobState::Done(outcome)) => {
                 r.outcome = Some(outcome);
+                // The job's processes are gone, so its output is most
+                // likely all in the pipes already, EOF included: read it
+                // now rather than after one more wakeup per pipe.
+                for stream in [Stream::Stdout, Stream::Stderr] {
+                    for _ in 0..EAGER_READS {
+                        if !self.read_output(slot, stream) {
+                            break;
+                        }
+                    }
+                }
             }
             Ok(JobState::Running) => {
                 // A later stage of an and-or list may have started.

@@ -51,12 +51,15 @@ pub fn fork_with<F: FnOnce() -> i32>(body: F) -> io::Result<Child> {
     // SAFETY: getpid has no preconditions.
     let parent = unsafe { libc::getpid() };
     let started = Instant::now();
+    let locks = crate::sys::reap::fork_guard();
     // SAFETY: fork has no memory-safety preconditions of its own. In the
     // child only this thread exists; it runs `body` (whose obligations are
     // documented above: no locks shared with other threads) and then
     // `_exit`s without returning into the caller's frames or running the
     // parent's destructors or atexit handlers.
     let pid = unsafe { libc::fork() };
+    // Released in both processes: in the child nobody else holds them.
+    drop(locks);
     if pid < 0 {
         return Err(io::Error::last_os_error());
     }

@@ -9,7 +9,7 @@
 
 use std::collections::HashSet;
 use std::io;
-use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::sys::child::ExitStatus;
 use crate::sys::trace;
@@ -28,6 +28,25 @@ pub(crate) fn spawn_gate() -> RwLockReadGuard<'static, ()> {
 
 fn owned() -> MutexGuard<'static, Option<HashSet<i32>>> {
     OWNED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// This module's locks, held across a `fork` (see [`fork_guard`]).
+pub(crate) struct ForkGuard {
+    _owned: MutexGuard<'static, Option<HashSet<i32>>>,
+    _gate: RwLockWriteGuard<'static, ()>,
+}
+
+/// Takes this module's locks (in the order every other user takes them)
+/// so that a `fork` can not copy one of them while another thread holds
+/// it: the child, where that thread does not exist, would wait for it
+/// forever the first time it starts a child of its own. Drop the guard
+/// right after the fork, in the parent and in the child.
+pub(crate) fn fork_guard() -> ForkGuard {
+    let gate = SPAWN_GATE.write().unwrap_or_else(|e| e.into_inner());
+    ForkGuard {
+        _owned: owned(),
+        _gate: gate,
+    }
 }
 
 pub(crate) fn register(pid: i32) {
