@@ -195,8 +195,20 @@ fn a_nul_byte_in_an_argument_is_an_io_error_not_a_truncated_argument() {
 fn a_program_is_searched_in_the_childs_path_when_it_is_changed() {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("parx-hello");
-    std::fs::write(&script, "#!/bin/sh\necho hello from $0\n").unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // Written by a child process: a write fd of this process would be
+    // inherited by children other tests are spawning at that moment, and
+    // exec'ing the script would then fail with ETXTBSY.
+    let written = std::process::Command::new("/bin/sh")
+        .args([
+            "-c",
+            "printf '%s' \"$2\" > \"$1\" && chmod 755 \"$1\"",
+            "sh",
+        ])
+        .arg(&script)
+        .arg("#!/bin/sh\necho hello from $0\n")
+        .status()
+        .unwrap();
+    assert!(written.success());
     let mut s = cmd(&["parx-hello"]);
     s.env(
         "PATH",
