@@ -128,6 +128,23 @@ pub(crate) struct State<'a> {
     pub pipefail: &'a mut bool,
 }
 
+/// The byte a one-letter C escape (`\n`, `\t`, `\e`, `\\`, …) stands for,
+/// as bash's `echo -e` and `printf` read them.
+pub(crate) fn c_escape(e: u8) -> Option<u8> {
+    Some(match e {
+        b'a' => 7,
+        b'b' => 8,
+        b'e' | b'E' => 27,
+        b'f' => 12,
+        b'n' => b'\n',
+        b'r' => b'\r',
+        b't' => b'\t',
+        b'v' => 11,
+        b'\\' => b'\\',
+        _ => return None,
+    })
+}
+
 /// Runs `builtin` with `args` (after the name). `Err` means bash must run
 /// the command (an option or form parx does not implement).
 pub(crate) fn run(
@@ -324,18 +341,7 @@ fn echo_escapes(a: &[u8], buf: &mut Vec<u8>) -> Result<bool, &'static str> {
         }
         let e = a[i + 1];
         i += 2;
-        let simple = match e {
-            b'a' => Some(7),
-            b'b' => Some(8),
-            b'e' | b'E' => Some(27),
-            b'f' => Some(12),
-            b'n' => Some(b'\n'),
-            b'r' => Some(b'\r'),
-            b't' => Some(b'\t'),
-            b'v' => Some(11),
-            b'\\' => Some(b'\\'),
-            _ => None,
-        };
+        let simple = c_escape(e);
         if let Some(s) = simple {
             buf.push(s);
             continue;

@@ -778,6 +778,29 @@ impl Job {
         false
     }
 
+    /// Runs builtin `b` on a scratch copy of the job's state: what it
+    /// changes (`cd`, `export`, `set`) does not last, as for a builtin in
+    /// one stage of a pipeline (bash's subshell).
+    fn run_builtin_on_copy(
+        &self,
+        b: Builtin,
+        args: &[Vec<u8>],
+        shell: &[u8],
+    ) -> Result<builtin::Outcome, &'static str> {
+        let mut pwd = self.pwd.clone();
+        let mut vars = self.vars.clone();
+        let (mut errexit, mut pipefail) = (self.errexit, self.pipefail);
+        let mut st = builtin::State {
+            pwd: &mut pwd,
+            vars: &mut vars,
+            last_status: self.status,
+            pwd_is_set: self.cwd_set,
+            errexit: &mut errexit,
+            pipefail: &mut pipefail,
+        };
+        builtin::run(b, args, &mut st, shell)
+    }
+
     /// Everything in `cmd` that could make it need bash, without side
     /// effects: expansions, and builtins run on a scratch copy of the state.
     fn validate(&self, cmd: &Simple) -> Result<(), NeedsShell> {
@@ -807,18 +830,9 @@ impl Job {
             {
                 return Err(NeedsShell("export of an unquoted expansion"));
             }
-            let mut pwd = self.pwd.clone();
-            let mut vars = self.vars.clone();
-            let (mut errexit, mut pipefail) = (self.errexit, self.pipefail);
-            let mut st = builtin::State {
-                pwd: &mut pwd,
-                vars: &mut vars,
-                last_status: self.status,
-                pwd_is_set: self.cwd_set,
-                errexit: &mut errexit,
-                pipefail: &mut pipefail,
-            };
-            let out = builtin::run(b, &fields[1..], &mut st, b"").map_err(NeedsShell)?;
+            let out = self
+                .run_builtin_on_copy(b, &fields[1..], b"")
+                .map_err(NeedsShell)?;
             if out.stdout.len().max(out.stderr.len()) > MAX_BUILTIN_OUTPUT {
                 return Err(NeedsShell("builtin output larger than a pipe"));
             }
@@ -929,18 +943,7 @@ impl Job {
                 };
                 builtin::run(b, &fields[1..], &mut st, &shell)
             } else {
-                let mut pwd = self.pwd.clone();
-                let mut vars = self.vars.clone();
-                let (mut errexit, mut pipefail) = (self.errexit, self.pipefail);
-                let mut st = builtin::State {
-                    pwd: &mut pwd,
-                    vars: &mut vars,
-                    last_status: self.status,
-                    pwd_is_set: self.cwd_set,
-                    errexit: &mut errexit,
-                    pipefail: &mut pipefail,
-                };
-                builtin::run(b, &fields[1..], &mut st, &shell)
+                self.run_builtin_on_copy(b, &fields[1..], &shell)
             }
             .map_err(NeedsShell)?;
             if alone && b == Builtin::Cd && outcome.status == 0 {

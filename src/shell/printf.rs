@@ -172,20 +172,10 @@ fn escape(f: &[u8], i: usize, out: &mut Vec<u8>) -> Result<usize, &'static str> 
         out.push(b'\\');
         return Ok(i);
     };
+    // printf also knows `\"`, `\'` and `\?`, which `echo -e` does not.
     let simple = match e {
-        b'a' => Some(7),
-        b'b' => Some(8),
-        b'e' | b'E' => Some(27),
-        b'f' => Some(12),
-        b'n' => Some(b'\n'),
-        b'r' => Some(b'\r'),
-        b't' => Some(b'\t'),
-        b'v' => Some(11),
-        b'\\' => Some(b'\\'),
-        b'"' => Some(b'"'),
-        b'\'' => Some(b'\''),
-        b'?' => Some(b'?'),
-        _ => None,
+        b'"' | b'\'' | b'?' => Some(e),
+        _ => crate::shell::builtin::c_escape(e),
     };
     if let Some(s) = simple {
         out.push(s);
