@@ -3,7 +3,7 @@
 
 use super::Config;
 use super::config::OutputMode;
-use crate::engine::{self, JobSpec, ProgressStyle, RunOptions};
+use crate::engine::{self, JobSpec, ProgressStyle, RunOptions, Threshold};
 use crate::joblog::{self, ResumeMode};
 use crate::output;
 use crate::template::Job;
@@ -137,13 +137,27 @@ pub fn run(config: &Config) -> i32 {
         opts.joblog = Some((j.path.clone(), true));
         return engine::run(&opts, failed);
     }
-    let jobs = match config.jobs() {
+    let mut jobs = match config.jobs() {
         Ok(jobs) => jobs,
         Err(e) => {
             eprintln!("parx: {e}");
             return EXIT_UNSUPPORTED;
         }
     };
+    let mut opts = opts;
+    if opts
+        .halt
+        .is_some_and(|h| matches!(h.threshold, Threshold::Percent(_)))
+    {
+        // GNU parallel's percentage is a share of all jobs: count them first.
+        match jobs.count_all() {
+            Ok(n) => opts.total_jobs = Some(n),
+            Err(e) => {
+                eprintln!("parx: {e}");
+                return EXIT_UNSUPPORTED;
+            }
+        }
+    }
     if config.files || config.results.is_some() {
         return super::save::run(config, opts, jobs);
     }

@@ -91,6 +91,9 @@ pub struct RunOptions {
     pub timeout: Option<Timeout>,
     /// `--halt`.
     pub halt: Option<Halt>,
+    /// The number of jobs of the whole run, when counted in advance (a
+    /// `--halt` percentage is a share of all jobs).
+    pub total_jobs: Option<u64>,
     /// `--delay`: at least this long between two job starts.
     pub delay: Option<Duration>,
     /// `--termseq`: how jobs are stopped.
@@ -125,6 +128,7 @@ impl Default for RunOptions {
             retries: 1,
             timeout: None,
             halt: None,
+            total_jobs: None,
             delay: None,
             termseq: TermSeq::default(),
             progress: ProgressStyle::None,

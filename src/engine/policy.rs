@@ -28,8 +28,9 @@ pub enum HaltOn {
 pub enum Threshold {
     /// A number of jobs.
     Count(u64),
-    /// A percentage of all jobs (known only once input is exhausted; GNU
-    /// parallel counts against the jobs seen so far, and so does parx).
+    /// A percentage of all jobs (GNU parallel reads all input to count
+    /// them; so does parx, except in pipe mode, where it counts the
+    /// blocks started so far).
     Percent(f64),
 }
 
@@ -91,13 +92,47 @@ impl Halt {
         halt(when, on, threshold)
     }
 
-    /// Whether the condition holds after `counted` of `total` jobs.
+    /// Whether the condition holds after `counted` of `total` jobs, as GNU
+    /// parallel decides it: `counted >= N`, or `counted >= total × N/100`
+    /// in the same floating-point steps (so the edge cases agree).
     pub fn reached(&self, counted: u64, total: u64) -> bool {
         match self.threshold {
-            Threshold::Count(n) => counted >= n.max(1),
-            Threshold::Percent(p) => total > 0 && (counted as f64) * 100.0 >= p * total as f64,
+            Threshold::Count(n) => counted >= n,
+            Threshold::Percent(p) => counted as f64 >= total as f64 * (p / 100.0),
         }
     }
+
+    /// parx's exit status once the condition held: 0 for `success`;
+    /// otherwise the share of failed jobs in percent for a percentage, the
+    /// status of the job that triggered it for a count of 1, else the
+    /// number of failed jobs (GNU parallel's rules).
+    pub fn status(&self, failed: u64, total: u64, job_status: i32) -> i32 {
+        match (self.on, self.threshold) {
+            (HaltOn::Success, _) => 0,
+            (_, Threshold::Percent(_)) => percent_failed(failed, total),
+            (_, Threshold::Count(1)) => job_status,
+            (_, Threshold::Count(_)) => exit_code_for_failures(failed),
+        }
+    }
+
+    /// parx's exit status when the run ended without the condition
+    /// holding: the share of failed jobs among those started for a
+    /// percentage, else the number of failed jobs (as GNU parallel).
+    pub fn status_unreached(&self, failed: u64, started: u64) -> i32 {
+        match self.threshold {
+            Threshold::Percent(_) => percent_failed(failed, started.max(1)),
+            Threshold::Count(_) => exit_code_for_failures(failed),
+        }
+    }
+}
+
+/// `ceil(failed / total * 100)` in GNU parallel's floating-point steps
+/// (11 of 20 is 56, as there).
+fn percent_failed(failed: u64, total: u64) -> i32 {
+    if total == 0 {
+        return 0;
+    }
+    (failed as f64 / total as f64 * 100.0).ceil() as i32
 }
 
 /// `--timeout`: a fixed number of seconds, or a percentage of the median
@@ -215,6 +250,21 @@ mod tests {
         assert!(Halt::parse("later,fail=1").is_err());
         assert!(h.reached(2, 10));
         assert!(!h.reached(1, 10));
+    }
+
+    #[test]
+    fn halt_statuses_as_gnu_parallel() {
+        let h = Halt::parse("soon,fail=55%").unwrap().unwrap();
+        assert!(h.reached(11, 20));
+        assert_eq!(h.status(11, 20, 1), 56);
+        assert_eq!(h.status_unreached(3, 10), 30);
+        let h = Halt::parse("now,done=1").unwrap().unwrap();
+        assert_eq!(h.status(0, 5, 3), 3);
+        let h = Halt::parse("now,success=40%").unwrap().unwrap();
+        assert_eq!(h.status(5, 10, 0), 0);
+        let h = Halt::parse("now,fail=3").unwrap().unwrap();
+        assert_eq!(h.status(3, 10, 1), 3);
+        assert_eq!(h.status_unreached(150, 200), 101);
     }
 
     #[test]

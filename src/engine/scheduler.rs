@@ -14,7 +14,7 @@ use rustix::event::epoll;
 
 use super::feed::{StdinWriter, WriteState};
 use super::launch::{JobIo, JobState, Launched, Outcome};
-use super::policy::{HaltOn, HaltWhen, Threshold, Timeout, exit_code_for_failures};
+use super::policy::{HaltOn, HaltWhen, Timeout, exit_code_for_failures};
 use super::sentinel::Sentinel;
 use super::slots::Slots;
 use super::{JobSpec, RunOptions};
@@ -305,7 +305,10 @@ where
             Some(Stop::BrokenPipe) => 128 + libc::SIGPIPE,
             Some(Stop::Halted(code)) => code,
             None if self.error.is_some() => 255,
-            None => exit_code_for_failures(self.failed),
+            None => match self.opts.halt {
+                Some(halt) => halt.status_unreached(self.failed, self.started_count),
+                None => exit_code_for_failures(self.failed),
+            },
         }
     }
 
@@ -781,7 +784,7 @@ where
         self.log(&r, &outcome, runtime);
         let counts = self.counts();
         self.progress.update(counts);
-        self.check_halt(success, &outcome, r.timed_out);
+        self.check_halt(success, &outcome, r.timed_out, &r.command);
     }
 
     fn log(&mut self, r: &Running<J>, outcome: &Outcome, runtime: f64) {
@@ -816,45 +819,46 @@ where
         }
     }
 
-    fn check_halt(&mut self, success: bool, outcome: &Outcome, timed_out: bool) {
+    /// GNU parallel's `--halt` step after each finished job: name the job
+    /// on stderr when it counts, then stop if the condition holds.
+    fn check_halt(&mut self, success: bool, outcome: &Outcome, timed_out: bool, command: &[u8]) {
         let Some(halt) = self.opts.halt else {
             return;
         };
-        if self.stop.is_some() {
+        if !matches!(self.stop, None | Some(Stop::Halted(_))) {
             return;
         }
-        let counted = match halt.on {
-            HaltOn::Fail => self.failed,
-            HaltOn::Success => self.succeeded,
-            HaltOn::Done => self.done_count,
+        let (counted, what) = match halt.on {
+            HaltOn::Fail if !success => (self.failed, "failed"),
+            HaltOn::Success if success => (self.succeeded, "succeeded"),
+            HaltOn::Done => (self.done_count, "finished"),
+            _ => return,
         };
-        let relevant = match halt.on {
-            HaltOn::Fail => !success,
-            HaltOn::Success => success,
-            HaltOn::Done => true,
-        };
-        if !relevant || !halt.reached(counted, self.started_count.max(self.done_count)) {
+        let mut msg = format!("parx: This job {what}:\n").into_bytes();
+        msg.extend_from_slice(command);
+        msg.push(b'\n');
+        let _ = io::Write::write_all(&mut io::stderr().lock(), &msg);
+        let total = self
+            .opts
+            .total_jobs
+            .unwrap_or(self.started_count.max(self.done_count));
+        if !halt.reached(counted, total) {
             return;
         }
-        let code = match (halt.on, halt.threshold) {
-            (HaltOn::Fail, Threshold::Count(1)) => {
-                if timed_out {
-                    // GNU logs -1; as an exit status that reads as 255.
-                    255
-                } else {
-                    outcome.status.shell_code()
-                }
-            }
-            (HaltOn::Fail, Threshold::Percent(_)) => {
-                let pct = self.failed * 100 / self.done_count.max(1);
-                pct.min(100) as i32
-            }
-            (HaltOn::Success, _) => 0,
-            _ => exit_code_for_failures(self.failed),
+        // GNU logs -1 for a timed-out job; as an exit status that reads as 255.
+        let job_status = if timed_out {
+            255
+        } else {
+            outcome.status.shell_code()
         };
-        self.begin_stop(Stop::Halted(code));
-        if halt.when == HaltWhen::Now {
-            self.terminate_all(false);
+        self.begin_stop(Stop::Halted(halt.status(self.failed, total, job_status)));
+        match halt.when {
+            HaltWhen::Now => self.terminate_all(false),
+            HaltWhen::Soon if self.n_running > 0 => eprintln!(
+                "parx: Starting no more jobs. Waiting for {} jobs to finish.",
+                self.n_running
+            ),
+            HaltWhen::Soon => {}
         }
     }
 

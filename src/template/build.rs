@@ -101,6 +101,23 @@ impl JobIter {
         &self.header_names
     }
 
+    /// Makes every job now (as GNU parallel does when it needs their
+    /// number: `{##}`, a `--halt` percentage) and returns how many there
+    /// are; the iterator then yields them from memory.
+    pub fn count_all(&mut self) -> Result<u64, InputError> {
+        if let Some(all) = &self.counted {
+            return Ok(all.len() as u64);
+        }
+        let mut all = VecDeque::new();
+        while let Some(job) = self.next_job()? {
+            all.push_back(job);
+        }
+        let total = all.len() as u64;
+        all.iter_mut().for_each(|j| j.set_total(total));
+        self.counted = Some(all);
+        Ok(total)
+    }
+
     /// An iterator that yields nothing.
     pub fn empty(template: Template) -> JobIter {
         JobIter::new(Box::new(std::iter::empty()), template, Grouping::default())
@@ -330,21 +347,9 @@ impl Iterator for JobIter {
         }
         let needs_total =
             self.template.needs_total() || self.tag.as_ref().is_some_and(|t| t.needs_total());
-        if needs_total && self.counted.is_none() {
-            let mut all = VecDeque::new();
-            loop {
-                match self.next_job() {
-                    Ok(Some(job)) => all.push_back(job),
-                    Ok(None) => break,
-                    Err(e) => {
-                        self.failed = true;
-                        return Some(Err(e));
-                    }
-                }
-            }
-            let total = all.len() as u64;
-            all.iter_mut().for_each(|j| j.set_total(total));
-            self.counted = Some(all);
+        if needs_total && let Err(e) = self.count_all() {
+            self.failed = true;
+            return Some(Err(e));
         }
         if let Some(all) = &mut self.counted {
             return all.pop_front().map(Ok);
