@@ -102,7 +102,14 @@ pub fn run(config: &Config) -> i32 {
     if config.trace {
         crate::sys::trace::enable_stderr();
     }
-    let opts = run_options(config);
+    let mut opts = run_options(config);
+    match engine::JobShell::from_env() {
+        Ok(shell) => opts.shell = shell,
+        Err(e) => {
+            eprintln!("parx: {e}");
+            return EXIT_UNSUPPORTED;
+        }
+    }
     if config.pipe.is_some() && (config.files || config.results.is_some()) {
         eprintln!("parx: --files/--results with --pipe is not supported yet (see docs/compat.md)");
         return EXIT_UNSUPPORTED;
@@ -132,7 +139,6 @@ pub fn run(config: &Config) -> i32 {
                 command: e.command,
             })
         });
-        let mut opts = opts;
         opts.resume = None;
         opts.joblog = Some((j.path.clone(), true));
         return engine::run(&opts, failed);
@@ -144,7 +150,6 @@ pub fn run(config: &Config) -> i32 {
             return EXIT_UNSUPPORTED;
         }
     };
-    let mut opts = opts;
     if opts
         .halt
         .is_some_and(|h| matches!(h.threshold, Threshold::Percent(_)))

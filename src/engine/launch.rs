@@ -12,6 +12,7 @@ use std::ffi::OsString;
 use std::io;
 use std::os::fd::{BorrowedFd, OwnedFd};
 
+use super::JobShell;
 use crate::shell::{Context, Execution, JobStatus, ProcessGroup, Script, Step};
 use crate::sys::{ExitStatus, ResourceUsage};
 
@@ -91,14 +92,19 @@ pub struct Launched {
 }
 
 impl Launched {
-    /// Starts `command`: natively when parx implements all of its syntax,
-    /// else under `shell -c`.
+    /// Starts `command`: natively when parx implements all of its syntax
+    /// and [`JobShell::reason`] finds no reason against it, else under
+    /// `shell -c`.
     pub fn start(
         command: &[u8],
         io: JobIo,
         env: &[(&str, OsString)],
-        shell: &OsString,
+        shell: &JobShell,
     ) -> io::Result<Launched> {
+        let mut script = Script::new(command);
+        if let Some(why) = shell.reason(&script) {
+            script = Script::in_shell(command, why);
+        }
         let ctx = Context {
             stdin: Some(io.stdin),
             stdout: Some(io.stdout),
@@ -110,10 +116,10 @@ impl Launched {
                 .collect(),
             process_group: ProcessGroup::New,
             pipefail: false,
-            shell: Some(shell.clone()),
+            shell: Some(shell.path.clone()),
             fresh_output_pipes: io.fresh_pipes,
         };
-        let mut exec = Execution::new(Script::new(command), ctx)?;
+        let mut exec = Execution::new(script, ctx)?;
         let step = exec.start()?;
         let mut launched = Launched {
             exec,

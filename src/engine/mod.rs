@@ -8,17 +8,18 @@
 //! exits, a signal arrives or a deadline (timeout, `--delay`) passes.
 
 mod feed;
+mod job_shell;
 mod launch;
 pub mod policy;
 mod scheduler;
 pub mod sentinel;
 mod slots;
 
-use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
 pub use feed::{Chunk, Chunks, Feed};
+pub use job_shell::JobShell;
 pub use launch::{JobIo, JobState, Launched, Outcome};
 pub use policy::{Halt, HaltOn, HaltWhen, TermSeq, Threshold, Timeout};
 pub use scheduler::run;
@@ -100,8 +101,8 @@ pub struct RunOptions {
     pub termseq: TermSeq,
     /// Progress display.
     pub progress: ProgressStyle,
-    /// The shell for commands parx does not run itself.
-    pub shell: OsString,
+    /// The shell for commands parx does not run itself, and which those are.
+    pub shell: JobShell,
     /// Bytes of job output held in memory before spilling to disk.
     pub memory_budget: usize,
     /// `--workdir`: the directory jobs run in (`None`: parx's own).
@@ -132,24 +133,12 @@ impl Default for RunOptions {
             delay: None,
             termseq: TermSeq::default(),
             progress: ProgressStyle::None,
-            shell: default_shell(),
+            shell: JobShell::default(),
             memory_budget: 16 << 20,
             workdir: None,
             print_command: false,
             trace_command: false,
             sentinel: None,
         }
-    }
-}
-
-/// `$PARALLEL_SHELL`, else bash (GNU parallel users' shell), else `sh`.
-pub fn default_shell() -> OsString {
-    if let Some(s) = std::env::var_os("PARALLEL_SHELL").filter(|s| !s.is_empty()) {
-        return s;
-    }
-    if std::path::Path::new("/bin/bash").exists() {
-        "/bin/bash".into()
-    } else {
-        "/bin/sh".into()
     }
 }

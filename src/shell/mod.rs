@@ -26,7 +26,7 @@ mod test_builtin;
 
 pub use exec::{Context, Execution, JobStatus, ProcessGroup, StageExit, Step};
 pub use parse::ParseError;
-pub use script::Script;
+pub use script::{Script, is_builtin};
 
 /// Parses `cmd`; see [`Script::parse`].
 pub fn parse(cmd: &[u8]) -> Result<Script, ParseError> {

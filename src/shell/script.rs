@@ -2,6 +2,7 @@
 //! a real shell must run it (with the reason, for `--trace` and tests).
 
 use crate::shell::ast::List;
+use crate::shell::builtin::Builtin;
 use crate::shell::parse::{self, Fail, ParseError};
 
 /// A command ready to execute.
@@ -69,4 +70,28 @@ impl Script {
     pub fn text(&self) -> &[u8] {
         &self.text
     }
+
+    /// The command word of each simple command parx would run itself, in
+    /// order: `Some(name)` for a literal word, `None` for one with
+    /// expansions (it may name anything). Empty for a script that runs
+    /// under the shell anyway.
+    pub fn command_words(&self) -> Vec<Option<&[u8]>> {
+        let Some(list) = self.ast() else {
+            return Vec::new();
+        };
+        list.items
+            .iter()
+            .flat_map(|chain| {
+                std::iter::once(&chain.first).chain(chain.rest.iter().map(|(_, p)| p))
+            })
+            .flat_map(|pipeline| &pipeline.stages)
+            .filter_map(|stage| stage.words.first())
+            .map(|word| word.as_literal())
+            .collect()
+    }
+}
+
+/// Whether parx runs `name` as a builtin of its own.
+pub fn is_builtin(name: &[u8]) -> bool {
+    Builtin::lookup(name).is_some()
 }
