@@ -109,6 +109,16 @@ impl<J> Running<J> {
     }
 }
 
+/// How the joblog is opened: `+FILE` appends, `--resume` appends to the
+/// log it read.
+fn open_mode(append: bool, resume: bool) -> joblog::OpenMode {
+    match (append, resume) {
+        (true, _) => joblog::OpenMode::Append,
+        (false, true) => joblog::OpenMode::Resume,
+        (false, false) => joblog::OpenMode::Truncate,
+    }
+}
+
 /// A job waiting to be (re)started.
 struct Pending<J> {
     job: J,
@@ -190,8 +200,12 @@ where
         };
         let joblog = match &opts.joblog {
             Some((path, append)) => Some(
-                JobLog::open(path, *append || opts.resume.is_some(), opts.joblog_format)
-                    .map_err(|e| format!("can not write to --joblog {}: {e}", path.display()))?,
+                JobLog::open(
+                    path,
+                    open_mode(*append, opts.resume.is_some()),
+                    opts.joblog_format,
+                )
+                .map_err(|e| format!("can not write to --joblog {}: {e}", path.display()))?,
             ),
             None => None,
         };

@@ -55,6 +55,33 @@ pub struct JobRecord {
     pub max_rss_kb: u64,
 }
 
+/// How `--joblog` opens its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// `--joblog FILE`: a new log with its header.
+    Truncate,
+    /// `--joblog +FILE`: records appended, no header (GNU parallel writes
+    /// none, even to a new file).
+    Append,
+    /// `--resume`: records appended; a header if the log is empty.
+    Resume,
+}
+
+/// Which of parx's stdout (1) or stderr (2) `path` names, if any: `-` is
+/// stdout, as in GNU parallel; otherwise the same file (device and inode).
+fn std_fd_for(path: &Path) -> Option<i32> {
+    use std::os::unix::fs::MetadataExt;
+    if path.as_os_str() == "-" {
+        return Some(1);
+    }
+    let target = std::fs::metadata(path).ok()?;
+    [1, 2].into_iter().find(|&fd| {
+        let std = crate::sys::stdio::std_file(fd);
+        std.metadata()
+            .is_ok_and(|m| m.dev() == target.dev() && m.ino() == target.ino())
+    })
+}
+
 /// An open joblog.
 pub struct JobLog {
     file: File,
@@ -62,17 +89,24 @@ pub struct JobLog {
 }
 
 impl JobLog {
-    /// Opens `path` (truncating, or appending if `append`), writing GNU's
-    /// header line for a new TSV log.
-    pub fn open(path: &Path, append: bool, format: Format) -> io::Result<JobLog> {
-        let file = if append {
-            OpenOptions::new().create(true).append(true).open(path)?
-        } else {
-            File::create(path)?
+    /// Opens `path` as `mode` says, writing GNU's header line to a TSV log
+    /// that starts empty (not with `+FILE`, as GNU parallel). `-`, and a
+    /// path naming parx's own stdout or stderr (`/dev/stdout`, the file
+    /// stdout is redirected to), write through that fd, at its offset, so
+    /// no line of the jobs' output or of the log overwrites another.
+    pub fn open(path: &Path, mode: OpenMode, format: Format) -> io::Result<JobLog> {
+        let file = match std_fd_for(path) {
+            Some(fd) => File::from(crate::sys::spawn::dup_std(fd)?),
+            None if mode == OpenMode::Truncate => File::create(path)?,
+            None => OpenOptions::new().create(true).append(true).open(path)?,
         };
         let mut log = JobLog { file, format };
-        let empty = log.file.metadata()?.len() == 0;
-        if format == Format::Tsv && (!append || empty) {
+        let header = match mode {
+            OpenMode::Truncate => true,
+            OpenMode::Append => false,
+            OpenMode::Resume => log.file.metadata()?.len() == 0,
+        };
+        if format == Format::Tsv && header {
             log.file.write_all(tsv::HEADER)?;
         }
         Ok(log)

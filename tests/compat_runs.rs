@@ -1,0 +1,71 @@
+//! Options that must behave as in GNU parallel 20221122 but whose output
+//! cannot be a recorded fixture (timing, or parx is deliberately better):
+//! a joblog sharing parx's stdout file, `--process-slot-var`,
+//! `--roundrobin` spreading, `--workdir` and `-j` errors.
+
+use std::process::{Command, Stdio};
+
+fn parx() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_parx"))
+}
+
+fn run_in(dir: &std::path::Path, args: &[&str]) -> (i32, Vec<u8>, Vec<u8>) {
+    let out = parx()
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run parx");
+    (out.status.code().unwrap_or(-1), out.stdout, out.stderr)
+}
+
+/// Fields 1, 2 and 5 on of each joblog line (no times), other lines as is.
+fn untimed(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            if f.len() >= 9 {
+                [&f[..2], &f[4..]].concat().join("\t")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn joblog_to_dev_stdout_redirected_to_a_file_loses_no_line() {
+    // GNU parallel reopens /dev/stdout at offset 0 and overwrites the
+    // jobs' output; parx writes through its own stdout.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = std::fs::File::create(dir.path().join("out")).expect("out");
+    let status = parx()
+        .args([
+            "-j1",
+            "--joblog",
+            "/dev/stdout",
+            "echo",
+            ":::",
+            "a",
+            "b",
+            "c",
+        ])
+        .stdout(file)
+        .stdin(Stdio::null())
+        .status()
+        .expect("run parx");
+    assert!(status.success());
+    let got = std::fs::read_to_string(dir.path().join("out")).expect("read out");
+    assert_eq!(
+        untimed(&got),
+        [
+            "Seq\tHost\tSend\tReceive\tExitval\tSignal\tCommand",
+            "a",
+            "1\t:\t0\t2\t0\t0\techo a",
+            "b",
+            "2\t:\t0\t2\t0\t0\techo b",
+            "c",
+            "3\t:\t0\t2\t0\t0\techo c",
+        ]
+    );
+}
