@@ -69,3 +69,44 @@ fn joblog_to_dev_stdout_redirected_to_a_file_loses_no_line() {
         ]
     );
 }
+
+/// A usage error: exit 255, one line `parx: …` on stderr, nothing run.
+fn assert_usage_error(dir: &std::path::Path, args: &[&str], about: &str) {
+    let (code, out, err) = run_in(dir, args);
+    let err = String::from_utf8_lossy(&err);
+    assert_eq!(code, 255, "{args:?}: {err}");
+    assert!(out.is_empty(), "{args:?} printed {out:?}");
+    assert!(
+        err.starts_with("parx: ") && err.lines().count() == 1 && err.contains(about),
+        "{args:?}: {err:?}"
+    );
+    assert!(!dir.join("ran").exists(), "{args:?} ran a job");
+}
+
+#[test]
+fn no_job_slot_is_an_error_before_any_job() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for j in ["-999", "0%", "-99999"] {
+        assert_usage_error(
+            dir.path(),
+            &["-j", j, "touch", "ran", ":::", "a"],
+            "cannot run any jobs",
+        );
+    }
+}
+
+#[test]
+fn a_workdir_that_cannot_be_made_is_an_error_before_any_job() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("file"), b"").expect("file");
+    assert_usage_error(
+        dir.path(),
+        &["--workdir", "file", "touch", "../ran", ":::", "a"],
+        "--workdir",
+    );
+    assert_usage_error(
+        dir.path(),
+        &["--workdir", "file/sub", "touch", "ran", ":::", "a"],
+        "--workdir",
+    );
+}

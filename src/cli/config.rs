@@ -131,6 +131,8 @@ pub struct Config {
     pub nice: Option<i32>,
     /// `--workdir`.
     pub workdir: Option<PathBuf>,
+    /// `--process-slot-var`: the variable that holds the slot number - 1.
+    pub process_slot_var: Option<OsString>,
     /// `--tmpdir` (default `$TMPDIR` or `/tmp`).
     pub tmpdir: Option<PathBuf>,
     /// `--env` names.
@@ -361,7 +363,16 @@ pub fn parse_jobs(spec: &str, ncpus: usize) -> Result<usize, CliError> {
     } else {
         return Err(err());
     };
-    Ok((procs.floor() as i64).max(1) as usize)
+    // GNU parallel rounds up (1% of 2 cores is 1 job) and refuses a
+    // number of slots below 1 before running anything.
+    let procs = procs.ceil();
+    if procs < 1.0 {
+        return Err(bad(
+            "-j",
+            format!("'{spec}' leaves no job slot: cannot run any jobs"),
+        ));
+    }
+    Ok(procs as usize)
 }
 
 /// Splits the words after the options into the command and the input
@@ -737,6 +748,7 @@ impl Config {
             termseq,
             nice,
             workdir: low.workdir.map(PathBuf::from),
+            process_slot_var: low.process_slot_var,
             tmpdir: low.tmpdir.map(PathBuf::from),
             env: low.env,
             shuf: low.shuf,
@@ -963,7 +975,10 @@ mod tests {
         assert_eq!(parse_jobs("0", 2).unwrap(), 0);
         assert_eq!(parse_jobs("+2", 2).unwrap(), 4);
         assert_eq!(parse_jobs("-1", 2).unwrap(), 1);
-        assert_eq!(parse_jobs("-5", 2).unwrap(), 1);
+        assert!(parse_jobs("-5", 2).is_err());
+        assert!(parse_jobs("0%", 2).is_err());
+        assert_eq!(parse_jobs("1%", 2).unwrap(), 1);
+        assert_eq!(parse_jobs("50%", 3).unwrap(), 2);
         assert_eq!(parse_jobs("50%", 4).unwrap(), 2);
         assert!(parse_jobs("x", 2).is_err());
     }

@@ -1127,9 +1127,12 @@ pub static FLAGS: &[Flag] = &[
         &["process-slot-var", "processslotvar"],
         None,
         Required("VAR"),
-        Compat,
-        "No-op: jobs get PARALLEL_JOBSLOT",
-        noop
+        Run,
+        "Set VAR to the job slot number - 1 in each job's environment",
+        |a, v| {
+            a.process_slot_var = Some(val(v)?);
+            Ok(())
+        }
     ),
     flag!(&["noswap"], None, Switch, Compat, "No-op", noop),
     flag!(

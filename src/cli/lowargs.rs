@@ -58,6 +58,7 @@ pub struct LowArgs {
     pub termseq: Option<OsString>,
     pub nice: Option<OsString>,
     pub workdir: Option<OsString>,
+    pub process_slot_var: Option<OsString>,
     pub tmpdir: Option<OsString>,
     pub env: Vec<OsString>,
     pub shuf: bool,

@@ -91,10 +91,33 @@ pub fn run_options(config: &Config) -> RunOptions {
         ProgressStyle::None
     };
     o.workdir = config.workdir.clone().filter(|w| w.as_os_str() != ".");
+    o.process_slot_var = config
+        .process_slot_var
+        .as_ref()
+        .map(|v| v.to_string_lossy().into_owned());
     o.print_command = config.verbose > 0;
     o.trace_command = config.print_stderr;
     o.sentinel = std::env::current_exe().ok();
     o
+}
+
+/// `--workdir DIR`: made with its parents if missing, as GNU parallel
+/// does; an error (before any job runs) if it still cannot be entered.
+fn make_workdir(dir: &std::path::Path) -> Result<(), String> {
+    let made = std::fs::create_dir_all(dir);
+    let usable = std::fs::metadata(dir).is_ok_and(|m| m.is_dir())
+        && rustix::fs::access(dir, rustix::fs::Access::EXEC_OK).is_ok();
+    match made {
+        Ok(()) if usable => Ok(()),
+        Ok(()) => Err(format!(
+            "--workdir: cannot change into directory {}: permission denied",
+            dir.display()
+        )),
+        Err(e) => Err(format!(
+            "--workdir: cannot change into directory {}: {e}",
+            dir.display()
+        )),
+    }
 }
 
 /// Runs the jobs of `config`; returns parx's exit status.
@@ -109,6 +132,12 @@ pub fn run(config: &Config) -> i32 {
             eprintln!("parx: {e}");
             return EXIT_UNSUPPORTED;
         }
+    }
+    if let Some(dir) = &opts.workdir
+        && let Err(e) = make_workdir(dir)
+    {
+        eprintln!("parx: {e}");
+        return EXIT_UNSUPPORTED;
     }
     if config.pipe.is_some() && (config.files || config.results.is_some()) {
         eprintln!("parx: --files/--results with --pipe is not supported yet (see docs/compat.md)");

@@ -107,6 +107,8 @@ pub struct RunOptions {
     pub memory_budget: usize,
     /// `--workdir`: the directory jobs run in (`None`: parx's own).
     pub workdir: Option<PathBuf>,
+    /// `--process-slot-var NAME`: NAME is set to the job's slot - 1.
+    pub process_slot_var: Option<String>,
     /// `-v`: print each job's command line on stdout, with its output.
     pub print_command: bool,
     /// `-t`: print each job's command line on stderr when it starts.
@@ -136,6 +138,7 @@ impl Default for RunOptions {
             shell: JobShell::default(),
             memory_budget: 16 << 20,
             workdir: None,
+            process_slot_var: None,
             print_command: false,
             trace_command: false,
             sentinel: None,

@@ -419,11 +419,15 @@ where
             }
             (Some(o.read), o.write, Some(e.read), e.write)
         };
-        let env = [
+        let mut env = vec![
             ("PARALLEL_SEQ", OsString::from(seq.to_string())),
             ("PARALLEL_JOBSLOT", OsString::from(slot.to_string())),
             ("PARALLEL_PID", self.env_pid.clone()),
         ];
+        if let Some(name) = &self.opts.process_slot_var {
+            // GNU parallel's --process-slot-var counts from 0.
+            env.push((name, OsString::from(slot.saturating_sub(1).to_string())));
+        }
         let io = JobIo {
             stdin,
             stdout: out_w,
