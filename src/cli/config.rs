@@ -777,8 +777,8 @@ impl Config {
             fifo: low.fifo,
         };
         // Check the template now, so mistakes show before anything runs.
-        let template = config.template(&config.command_words())?;
-        config.check_positions(&template)?;
+        // (`{N}` beyond the values a job has is empty, as in GNU parallel.)
+        config.template(&config.command_words())?;
         if let Some(t) = &config.tagstring {
             config.template_for(std::slice::from_ref(t), true)?;
         }
@@ -817,24 +817,6 @@ impl Config {
             slots: self.jobs,
         };
         Template::parse(words, &self.table(), &options).map_err(CliError::Template)
-    }
-
-    /// `{N}` beyond the number of values a job can have is an error when
-    /// that number is known (no `--colsep`).
-    fn check_positions(&self, template: &Template) -> Result<(), CliError> {
-        if self.colsep.is_some() || self.grouping.max_args.is_none() {
-            return Ok(());
-        }
-        let per_record = self.sources.len().max(1) as i64;
-        let per_job = per_record * self.grouping.max_args.unwrap_or(1) as i64;
-        let max = template.max_position();
-        if max > per_job {
-            return Err(CliError::Position {
-                position: max,
-                available: per_job,
-            });
-        }
-        Ok(())
     }
 
     /// Opens the input sources and streams the jobs. Reads headers

@@ -87,16 +87,6 @@ pub enum CliError {
     /// A bad replacement string or template.
     #[error(transparent)]
     Template(#[from] TemplateError),
-    /// `{N}` beyond the inputs of a job.
-    #[error(
-        "replacement string {{{position}}} refers to value {position}, but a job has only {available} (count input sources from 1)"
-    )]
-    Position {
-        /// The position used.
-        position: i64,
-        /// Values per job.
-        available: i64,
-    },
     /// Reading input failed.
     #[error(transparent)]
     Input(#[from] InputError),

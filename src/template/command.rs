@@ -303,19 +303,4 @@ impl Template {
             .map(|r| &r.op)
             .find(|op| matches!(op, Op::Uniq | Op::ChooseK))
     }
-
-    /// Highest positive position used (`{3}` → 3).
-    pub fn max_position(&self) -> i64 {
-        self.rpls
-            .iter()
-            .filter_map(|r| {
-                if r.op.is_job_level() {
-                    None
-                } else {
-                    r.position
-                }
-            })
-            .max()
-            .unwrap_or(0)
-    }
 }
