@@ -9,6 +9,28 @@ fn parx() -> Command {
     Command::new(env!("CARGO_BIN_EXE_parx"))
 }
 
+/// Runs with `input` on stdin (written from a thread, so a full pipe
+/// cannot block the test).
+trait WithStdin {
+    fn write_stdin_bytes(&mut self, input: &'static [u8]) -> std::io::Result<std::process::Output>;
+}
+
+impl WithStdin for Command {
+    fn write_stdin_bytes(&mut self, input: &'static [u8]) -> std::io::Result<std::process::Output> {
+        use std::io::Write;
+        let mut child = self
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let mut stdin = child.stdin.take().expect("stdin");
+        let writer = std::thread::spawn(move || stdin.write_all(input));
+        let out = child.wait_with_output()?;
+        writer.join().expect("writer thread")?;
+        Ok(out)
+    }
+}
+
 fn run_in(dir: &std::path::Path, args: &[&str]) -> (i32, Vec<u8>, Vec<u8>) {
     let out = parx()
         .args(args)
@@ -109,4 +131,16 @@ fn a_workdir_that_cannot_be_made_is_an_error_before_any_job() {
         &["--workdir", "file/sub", "touch", "ran", ":::", "a"],
         "--workdir",
     );
+}
+
+#[test]
+fn roundrobin_implies_pipe() {
+    // GNU parallel's manual says so; its 20221122 binary still ran one job
+    // per line (`wc: 1: No such file or directory` …).
+    let out = parx()
+        .args(["--roundrobin", "-j2", "wc", "-l"])
+        .write_stdin_bytes(b"1\n2\n3\n")
+        .expect("run parx");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "3");
 }

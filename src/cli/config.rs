@@ -431,7 +431,10 @@ impl Config {
     pub fn from_low(low: LowArgs) -> Result<Config, CliError> {
         let ncpus = cpus();
         let s = |o: &Option<OsString>, name: &str| o.as_ref().map(|v| text(name, v)).transpose();
-        let pipe_mode = low.pipe || low.pipepart || low.cat || low.fifo;
+        // GNU parallel's manual: "--round-robin implies --pipe" (its
+        // 20221122 binary still runs one job per line; parx follows the
+        // manual).
+        let pipe_mode = low.pipe || low.pipepart || low.cat || low.fifo || low.round_robin;
         if pipe_mode && low.positional.is_empty() {
             return Err(CliError::Other(
                 "--pipe/--pipepart need a command to pipe into (e.g. 'cat')".into(),

@@ -157,8 +157,9 @@ fn round_robin(
     let workers = opts.jobs.max(1);
     let records: Records = Box::new((0..workers).map(|_| Ok(Vec::new())));
     let jobs = config.pipe_jobs(records).map_err(|e| e.to_string())?;
-    let jobs = jobs.map(move |job| {
-        job.map(|job| PipeJob::shared(job, Box::new(RoundRobinFeed::new(shared.clone()))))
+    let jobs = jobs.map_while(move |job| {
+        let feed = RoundRobinFeed::with_first_unit(shared.clone())?;
+        Some(job.map(|job| PipeJob::shared(job, Box::new(feed))))
     });
     Ok(engine::run(opts, jobs))
 }

@@ -9,9 +9,11 @@
 //! (parx ignores SIGPIPE): the rest of its chunk is dropped and the job's
 //! own status tells what happened.
 //!
-//! For `--roundrobin` many jobs share one feed: whichever job's pipe has
-//! room first takes the next chunk — one producer, many competing
-//! consumers.
+//! For `--roundrobin` many jobs share one feed: a job whose pipe has room
+//! takes the next block, one block per round of the event loop, so the
+//! blocks spread over every job that keeps up (as GNU parallel writes each
+//! block to the next job in turn that accepts it) — one producer, many
+//! competing consumers.
 
 use std::fs::File;
 use std::io;
@@ -54,6 +56,14 @@ impl Chunk {
 pub trait Feed {
     /// The next chunk for this job, or `None` when its input is complete.
     fn next_chunk(&mut self) -> io::Result<Option<Chunk>>;
+
+    /// After a chunk is written whole: whether this job should let the
+    /// other jobs sharing the input take theirs before it takes another
+    /// (`--roundrobin`). The pipe then waits for the event loop's next
+    /// round even if it has room, so every writable job gets a turn.
+    fn turn_over(&self) -> bool {
+        false
+    }
 }
 
 /// A feed of a fixed list of chunks (one `--pipe` block, plus a header).
@@ -133,6 +143,9 @@ impl StdinWriter {
                     self.sent += n as u64;
                     if *done >= chunk.len() {
                         self.current = None;
+                        if self.feed.turn_over() {
+                            return Ok(WriteState::Blocked);
+                        }
                     }
                 }
                 Err(rustix::io::Errno::AGAIN) => return Ok(WriteState::Blocked),

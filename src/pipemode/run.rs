@@ -7,8 +7,9 @@
 //! - `--pipepart`: one job per part of a seekable file; the part is moved
 //!   into the job's stdin pipe with `splice`, never through parx's memory.
 //! - `--roundrobin`: `-j` long-lived jobs share one stream of blocks;
-//!   whichever job's pipe has room takes the next block, whole (one
-//!   producer, many competing consumers). The header goes to each job once.
+//!   each job whose pipe has room takes the next block, whole, one block
+//!   per turn (one producer, many competing consumers). The header goes
+//!   to each job once.
 //! - `--cat`: the block is written to a temporary file whose name replaces
 //!   `{}`; the file is removed when the job ends.
 
@@ -319,26 +320,36 @@ pub struct RoundRobinFeed<I> {
     shared: Rc<RefCell<SharedUnits<I>>>,
     pending: VecDeque<Chunk>,
     header_sent: bool,
+    /// A read error met while taking the first unit, reported on the
+    /// first write.
+    error: Option<io::Error>,
 }
 
-impl<I> RoundRobinFeed<I> {
-    /// A job's feed from the shared stream.
-    pub fn new(shared: Rc<RefCell<SharedUnits<I>>>) -> RoundRobinFeed<I> {
-        RoundRobinFeed {
+impl<I: Iterator<Item = io::Result<Unit>>> RoundRobinFeed<I> {
+    /// A job's feed from the shared stream, holding its first unit
+    /// already; `None` if no unit is left (GNU parallel starts a job only
+    /// for a block: `-j4` with 3 blocks runs 3 jobs).
+    pub fn with_first_unit(shared: Rc<RefCell<SharedUnits<I>>>) -> Option<RoundRobinFeed<I>> {
+        let mut feed = RoundRobinFeed {
             shared,
             pending: VecDeque::new(),
             header_sent: false,
+            error: None,
+        };
+        match feed.take_unit() {
+            Ok(true) => Some(feed),
+            Ok(false) => None,
+            Err(e) => {
+                feed.error = Some(e);
+                Some(feed)
+            }
         }
     }
-}
 
-impl<I: Iterator<Item = io::Result<Unit>>> Feed for RoundRobinFeed<I> {
-    fn next_chunk(&mut self) -> io::Result<Option<Chunk>> {
-        if let Some(c) = self.pending.pop_front() {
-            return Ok(Some(c));
-        }
+    /// Moves the next shared unit into `pending`; false if none is left.
+    fn take_unit(&mut self) -> io::Result<bool> {
         let Some(unit) = self.shared.borrow_mut().next_unit()? else {
-            return Ok(None);
+            return Ok(false);
         };
         if let Some(h) = unit.header
             && !self.header_sent
@@ -347,6 +358,23 @@ impl<I: Iterator<Item = io::Result<Unit>>> Feed for RoundRobinFeed<I> {
         }
         self.header_sent = true;
         self.pending.push_back(unit.body);
+        Ok(true)
+    }
+}
+
+impl<I: Iterator<Item = io::Result<Unit>>> Feed for RoundRobinFeed<I> {
+    fn next_chunk(&mut self) -> io::Result<Option<Chunk>> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        if self.pending.is_empty() && !self.take_unit()? {
+            return Ok(None);
+        }
         Ok(self.pending.pop_front())
+    }
+
+    /// One block per turn: a job that reads fast must not take them all.
+    fn turn_over(&self) -> bool {
+        self.pending.is_empty()
     }
 }
