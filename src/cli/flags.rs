@@ -1066,6 +1066,18 @@ pub static FLAGS: &[Flag] = &[
         }
     ),
     flag!(
+        &["generate"],
+        None,
+        Required("KIND"),
+        Info,
+        "Print the man page or a shell completion script: man, complete-bash, complete-zsh, complete-fish",
+        |a, v| {
+            let kind = val(v)?;
+            a.generate = Some(super::generate::Generate::parse(&kind.to_string_lossy())?);
+            Ok(())
+        }
+    ),
+    flag!(
         &["max-line-length-allowed", "maxlinelengthallowed"],
         None,
         Switch,

@@ -10,6 +10,7 @@ pub struct LowArgs {
     // Special modes.
     pub help: bool,
     pub version: bool,
+    pub generate: Option<super::generate::Generate>,
     pub dry_run: bool,
     pub shellquote: usize,
     pub print_max_line_length: bool,

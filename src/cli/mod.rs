@@ -6,7 +6,8 @@
 //! `Getopt::Long` does (`parse.rs` → [`LowArgs`], what was typed), and
 //! interpreting it (`config.rs` → [`Config`], what to do), with options
 //! from profile files and `$PARALLEL` first (`profile.rs`). It runs the
-//! modes that need no engine itself: `--help`, `--version`, `--dry-run`,
+//! modes that need no engine itself: `--help`, `--version`, `--generate`
+//! (man page and completions, `generate.rs`), `--dry-run`,
 //! `--shellquote`; everything else goes to the engine through `run.rs`
 //! ([`run_jobs`]).
 //!
@@ -15,6 +16,7 @@
 
 mod config;
 mod flags;
+mod generate;
 mod help;
 mod lowargs;
 mod parse;
@@ -28,6 +30,7 @@ pub use config::{
     unescape,
 };
 pub use flags::{Category, FLAGS, Flag, Value};
+pub use generate::Generate;
 pub use lowargs::LowArgs;
 pub use profile::shell_words;
 
@@ -137,6 +140,10 @@ pub fn main(args: Vec<OsString>) -> i32 {
     };
     if low.help {
         print!("{}", help::help());
+        return 0;
+    }
+    if let Some(kind) = low.generate {
+        print!("{}", kind.render());
         return 0;
     }
     if low.version {

@@ -11,7 +11,7 @@ use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-use crate::sys::{reap, trace};
+use crate::{reap, trace};
 
 /// How a process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,7 +120,7 @@ pub struct Exit {
     pub usage: ResourceUsage,
 }
 
-/// A running child process started by [`crate::sys::spawn::Spawn`].
+/// A running child process started by [`crate::spawn::Spawn`].
 #[derive(Debug)]
 pub struct Child {
     pid: i32,
@@ -232,7 +232,7 @@ impl Child {
         } else {
             self.pid
         };
-        crate::sys::signal::kill_raw(target, signal)
+        crate::signal::kill_raw(target, signal)
     }
 
     /// Sends `signal` to the child process only.
@@ -240,7 +240,7 @@ impl Child {
         if self.exit.is_some() {
             return Ok(());
         }
-        crate::sys::signal::kill_raw(self.pid, signal)
+        crate::signal::kill_raw(self.pid, signal)
     }
 }
 
