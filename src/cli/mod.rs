@@ -24,6 +24,7 @@ mod pipe;
 mod profile;
 mod run;
 mod save;
+mod semaphore;
 
 pub use config::{
     Config, Header, Joblog, OutputMode, PipeConfig, cpus, parse_duration, parse_jobs, parse_size,
@@ -128,11 +129,18 @@ pub fn run_jobs(config: &Config) -> i32 {
 /// Runs parx with the given arguments (without the program name) and
 /// returns the process exit status.
 pub fn main(args: Vec<OsString>) -> i32 {
-    if args
-        .first()
-        .is_some_and(|a| a == crate::engine::sentinel::SENTINEL_ARG)
-    {
-        return crate::engine::sentinel::sentinel_main();
+    main_as(std::ffi::OsStr::new("parx"), args)
+}
+
+/// [`main`] for a program run as `program` (argv[0]): as `sem`, parx is a
+/// counting semaphore, as GNU parallel's `sem` is.
+pub fn main_as(program: &std::ffi::OsStr, args: Vec<OsString>) -> i32 {
+    match args.first() {
+        Some(a) if a == crate::engine::sentinel::SENTINEL_ARG => {
+            return crate::engine::sentinel::sentinel_main();
+        }
+        Some(a) if a == semaphore::HOLDER_ARG => return semaphore::holder_main(&args[1..]),
+        _ => {}
     }
     let low = match parse::parse_all(args) {
         Ok(low) => low,
@@ -169,6 +177,9 @@ pub fn main(args: Vec<OsString>) -> i32 {
     if low.print_cpus {
         println!("{}", cpus());
         return 0;
+    }
+    if semaphore::wanted(&low, semaphore::is_sem(program)) {
+        return semaphore::run(&low);
     }
     let config = match Config::from_low(low) {
         Ok(c) => c,

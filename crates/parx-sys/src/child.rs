@@ -244,6 +244,23 @@ impl Child {
     }
 }
 
+impl Child {
+    /// Lets the child run on after this handle and this process are gone
+    /// (a background job meant to outlive its starter, like `sem --bg`'s):
+    /// it is neither killed nor waited for here; when this process exits
+    /// the child is re-parented to the nearest subreaper or init, which
+    /// reaps it.
+    pub fn detach(mut self) {
+        reap::unregister(self.pid);
+        // Marks the handle as finished so `Drop` leaves the process alone.
+        self.exit = Some(Exit {
+            status: ExitStatus::Exited(0),
+            elapsed: self.started.elapsed(),
+            usage: ResourceUsage::default(),
+        });
+    }
+}
+
 impl Drop for Child {
     fn drop(&mut self) {
         if self.exit.is_none() {
