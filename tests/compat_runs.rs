@@ -144,3 +144,57 @@ fn roundrobin_implies_pipe() {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "3");
 }
+
+/// A `bash` that notes each run in `log` before running the real one
+/// under its own name (a bash script: dash would drop `BASH_FUNC_f%%`).
+fn logging_bash(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("bash");
+    let log = dir.join("log");
+    let script = format!(
+        "#!/bin/bash\necho ran >> '{}'\nexec -a \"$0\" /bin/bash \"$@\"\n",
+        log.display()
+    );
+    std::fs::write(&path, script).expect("write wrapper");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    path
+}
+
+#[test]
+fn a_message_in_the_shells_name_comes_from_that_shell() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bash = logging_bash(dir.path());
+    let out = parx()
+        .env("PARALLEL_SHELL", &bash)
+        .args(["no-such-command-parx-test", ":::", "a"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run parx");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "{}: line 1: no-such-command-parx-test: command not found\n",
+            bash.display()
+        )
+    );
+    let log = std::fs::read_to_string(dir.path().join("log")).unwrap_or_default();
+    assert_eq!(log, "ran\n", "the shell named in the message did not run");
+}
+
+#[test]
+fn exported_functions_run_under_the_shell_and_other_jobs_do_not() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bash = logging_bash(dir.path());
+    let out = parx()
+        .env("PARALLEL_SHELL", &bash)
+        .env("BASH_FUNC_f%%", "() {  echo func \"$1\"\n}")
+        .args(["-k", "-j1", "{}", ":::", "f a", "echo b | tr b B"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run parx");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "func a\nB\n");
+    let log = std::fs::read_to_string(dir.path().join("log")).unwrap_or_default();
+    assert_eq!(log, "ran\n", "only the function job runs under the shell");
+}
