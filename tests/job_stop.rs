@@ -340,8 +340,7 @@ fn interrupt_three(dir: &Path, rest: &str, sig: i32) -> (ExitStatus, String, Vec
 fn one_signal_to_parx_ends_every_job_whole() {
     for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
         let dir = tempfile::tempdir().unwrap();
-        let (status, stdout, rows) =
-            interrupt_three(dir.path(), "sleep 30; touch after{}", sig);
+        let (status, stdout, rows) = interrupt_three(dir.path(), "sleep 30; touch after{}", sig);
         assert_eq!(status.code(), Some(128 + sig), "signal {sig}");
         assert_eq!(
             files_starting(dir.path(), "after"),
@@ -349,7 +348,10 @@ fn one_signal_to_parx_ends_every_job_whole() {
             "signal {sig}: the lists went on"
         );
         assert_eq!(stdout, "", "signal {sig}: a killed job's output");
-        assert!(rows.is_empty(), "signal {sig}: killed jobs logged: {rows:?}");
+        assert!(
+            rows.is_empty(),
+            "signal {sig}: killed jobs logged: {rows:?}"
+        );
     }
 }
 
@@ -408,7 +410,11 @@ fn resume_after_one_interrupt_runs_each_job_once() {
         r = ran.display()
     );
     let args = |resume: bool| {
-        let mut v = vec!["-j4".to_string(), "--joblog".into(), log.display().to_string()];
+        let mut v = vec![
+            "-j4".to_string(),
+            "--joblog".into(),
+            log.display().to_string(),
+        ];
         if resume {
             v.push("--resume".into());
         }
@@ -424,11 +430,7 @@ fn resume_after_one_interrupt_runs_each_job_once() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let running: Vec<u32> = gate
-        .expect(4)
-        .iter()
-        .map(|s| s.parse().unwrap())
-        .collect();
+    let running: Vec<u32> = gate.expect(4).iter().map(|s| s.parse().unwrap()).collect();
     parx::sys::signal::kill(child.id() as i32, libc::SIGINT).unwrap();
     let (status, _, _) = wait_exit(child, || {});
     assert_eq!(status.code(), Some(130));
@@ -452,7 +454,11 @@ fn resume_after_one_interrupt_runs_each_job_once() {
         .map(|l| l.parse().unwrap())
         .collect();
     seen.sort();
-    assert_eq!(seen, (1..=50).collect::<Vec<u32>>(), "each job exactly once");
+    assert_eq!(
+        seen,
+        (1..=50).collect::<Vec<u32>>(),
+        "each job exactly once"
+    );
 }
 
 // `parx --timeout 1 "bash -c 'sleep 8' & echo x" ::: 1` took 8 s: a
@@ -516,6 +522,9 @@ fn a_setsid_daemon_is_neither_waited_for_nor_killed() {
     hold.release();
     assert_eq!(status.code(), Some(0));
     assert_eq!(stdout, "y 1\n");
-    assert!(daemon_alive, "parx killed a daemon that left the job's group");
+    assert!(
+        daemon_alive,
+        "parx killed a daemon that left the job's group"
+    );
     assert!(gone(&hold.path()));
 }
