@@ -4,15 +4,15 @@
 //! process that a job started and then abandoned (its parent exited first)
 //! is re-parented to parx instead of to init, so parx can still see it and
 //! must reap it. [`reap_orphans`] does that without stealing the status of
-//! a child that a [`crate::sys::child::Child`] handle is responsible for: it
+//! a child that a [`crate::child::Child`] handle is responsible for: it
 //! only waits for pids that are not registered here.
 
 use std::collections::HashSet;
 use std::io;
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use crate::sys::child::ExitStatus;
-use crate::sys::trace;
+use crate::child::ExitStatus;
+use crate::trace;
 
 static OWNED: Mutex<Option<HashSet<i32>>> = Mutex::new(None);
 

@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 
-use crate::shell::ast::{Part, Word};
+use crate::ast::{Part, Word};
 
 /// An expansion produced something only a real shell handles exactly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -175,7 +175,7 @@ fn escape(f: &[u8], i: usize, out: &mut Vec<u8>) -> Result<usize, &'static str> 
     // printf also knows `\"`, `\'` and `\?`, which `echo -e` does not.
     let simple = match e {
         b'"' | b'\'' | b'?' => Some(e),
-        _ => crate::shell::builtin::c_escape(e),
+        _ => crate::builtin::c_escape(e),
     };
     if let Some(s) = simple {
         out.push(s);

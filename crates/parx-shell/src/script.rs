@@ -1,8 +1,8 @@
 //! A parsed command: the syntax tree parx runs itself, or the marker that
 //! a real shell must run it (with the reason, for `--trace` and tests).
 
-use crate::shell::ast::List;
-use crate::shell::parse::{self, Fail, ParseError};
+use crate::ast::List;
+use crate::parse::{self, Fail, ParseError};
 
 /// A command ready to execute.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -21,8 +21,8 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::sys::child::Child;
-use crate::sys::{reap, trace};
+use crate::child::Child;
+use crate::{reap, trace};
 
 /// Why a program could not be started.
 #[derive(Debug, thiserror::Error)]

@@ -6,7 +6,7 @@
 //! engine calls [`Execution::child_exited`] when one becomes readable, and
 //! gets either `Running` again (maybe with new children: `a && b` spawns
 //! `b` after `a` exits) or [`Step::Done`]. Nothing here blocks, except
-//! [`run`], the blocking driver for tests and examples.
+//! [`crate::run`], the blocking driver for tests and examples.
 //!
 //! fds: each stage gets its own duplicates of the job's 0/1/2 and of the
 //! pipe ends it holds, moved into the spawn and closed in parx right after
@@ -17,7 +17,7 @@
 //! How an event loop drives a job:
 //!
 //! ```no_run
-//! use parx::shell::{Context, Execution, ProcessGroup, Script, Step};
+//! use parx_shell::{Context, Execution, ProcessGroup, Script, Step};
 //! # fn main() -> std::io::Result<()> {
 //! let ctx = Context {
 //!     process_group: ProcessGroup::New,
@@ -46,11 +46,11 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::shell::ast::{Pipeline, RedirOp, Simple};
-use crate::shell::builtin::{self, Builtin};
-use crate::shell::expand::{self, NeedsShell, Vars};
-use crate::shell::script::{Body, Script};
-use crate::sys::{Child, Exit, Pipe, Spawn, SpawnError};
+use crate::ast::{Pipeline, RedirOp, Simple};
+use crate::builtin::{self, Builtin};
+use crate::expand::{self, NeedsShell, Vars};
+use crate::script::{Body, Script};
+use parx_sys::{Child, Exit, Pipe, Spawn, SpawnError};
 
 /// Which process group the job's processes go in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -235,7 +235,7 @@ impl Execution {
         let std = |fd: Option<OwnedFd>, n| -> io::Result<Arc<OwnedFd>> {
             Ok(Arc::new(match fd {
                 Some(fd) => fd,
-                None => crate::sys::spawn::dup_std(n)?,
+                None => parx_sys::spawn::dup_std(n)?,
             }))
         };
         let fds = [
@@ -345,7 +345,7 @@ impl Execution {
         self.job.advance(&self.script)
     }
 
-    /// Blocks until some child exits, reaps it and advances (for [`run`]).
+    /// Blocks until some child exits, reaps it and advances (for [`crate::run`]).
     pub fn wait_one(&mut self) -> io::Result<Step> {
         if self.job.live.is_empty() {
             return self.job.advance(&self.script);
@@ -380,7 +380,7 @@ impl Execution {
         if job.done {
             return Err(finished());
         }
-        if job.stopped.is_none() && crate::sys::signal::ends_process_by_default(signal) {
+        if job.stopped.is_none() && parx_sys::signal::ends_process_by_default(signal) {
             for i in (0..job.live.len()).rev() {
                 job.reap(i)?;
             }
@@ -459,7 +459,7 @@ impl Job {
                 .enumerate()
                 .any(|(j, other)| j != i && other.group == Some(g))
         {
-            let _ = crate::sys::signal::kill_group(g, libc::SIGKILL);
+            let _ = parx_sys::signal::kill_group(g, libc::SIGKILL);
         }
         let mut live = self.live.swap_remove(i);
         let pid = live.child.pid();
@@ -484,7 +484,7 @@ impl Job {
         self.exits.push(StageExit { pid, exit });
         if status.is_none()
             && stage + 1 == self.stages.len()
-            && let crate::sys::ExitStatus::Signaled {
+            && let parx_sys::ExitStatus::Signaled {
                 signal,
                 core_dumped,
             } = exit.status
@@ -560,8 +560,8 @@ impl Job {
             match item.rest.get(pos.idx - 1) {
                 Some((conn, _)) => {
                     let run = match conn {
-                        crate::shell::ast::Connector::And => self.status == 0,
-                        crate::shell::ast::Connector::Or => self.status != 0,
+                        crate::ast::Connector::And => self.status == 0,
+                        crate::ast::Connector::Or => self.status != 0,
                     };
                     if run {
                         self.pos = pos;
@@ -640,11 +640,7 @@ impl Job {
             let Some(((a, b), line)) = self.cur.single else {
                 return Ok(false);
             };
-            let Some(text) = script
-                .text
-                .get(a..b)
-                .and_then(crate::shell::parse::render_simple)
-            else {
+            let Some(text) = script.text.get(a..b).and_then(crate::parse::render_simple) else {
                 return Ok(false);
             };
             let mut name = signal_name(k.signal);
@@ -714,7 +710,7 @@ impl Job {
                 for (name, value) in self.vars.unexported() {
                     t.extend_from_slice(name.as_bytes());
                     t.push(b'=');
-                    t.extend_from_slice(&crate::shell::quote(value));
+                    t.extend_from_slice(&crate::quote(value));
                     t.extend_from_slice(b"; ");
                 }
                 if self.status != 0 {

@@ -11,7 +11,7 @@ use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-use crate::sys::{reap, trace};
+use crate::{reap, trace};
 
 /// How a process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,7 +120,7 @@ pub struct Exit {
     pub usage: ResourceUsage,
 }
 
-/// A running child process started by [`crate::sys::spawn::Spawn`].
+/// A running child process started by [`crate::spawn::Spawn`].
 #[derive(Debug)]
 pub struct Child {
     pid: i32,
@@ -269,7 +269,7 @@ impl Child {
         } else {
             self.pid
         };
-        crate::sys::signal::kill_raw(target, signal)
+        crate::signal::kill_raw(target, signal)
     }
 
     /// Sends `signal` to the child process only.
@@ -277,7 +277,24 @@ impl Child {
         if self.exit.is_some() {
             return Ok(());
         }
-        crate::sys::signal::kill_raw(self.pid, signal)
+        crate::signal::kill_raw(self.pid, signal)
+    }
+}
+
+impl Child {
+    /// Lets the child run on after this handle and this process are gone
+    /// (a background job meant to outlive its starter, like `sem --bg`'s):
+    /// it is neither killed nor waited for here; when this process exits
+    /// the child is re-parented to the nearest subreaper or init, which
+    /// reaps it.
+    pub fn detach(mut self) {
+        reap::unregister(self.pid);
+        // Marks the handle as finished so `Drop` leaves the process alone.
+        self.exit = Some(Exit {
+            status: ExitStatus::Exited(0),
+            elapsed: self.started.elapsed(),
+            usage: ResourceUsage::default(),
+        });
     }
 }
 

@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::shell::expand::Vars;
+use crate::expand::Vars;
 
 /// What running a builtin produced.
 #[derive(Debug, Default)]
@@ -158,7 +158,7 @@ pub(crate) fn run(
         Builtin::True => {}
         Builtin::False => out.status = 1,
         Builtin::Echo => echo(args, &mut out)?,
-        Builtin::Printf => out.stdout = crate::shell::printf::printf(args)?,
+        Builtin::Printf => out.stdout = crate::printf::printf(args)?,
         Builtin::Pwd => {
             if !args.is_empty() {
                 return Err("pwd with arguments");
@@ -200,7 +200,7 @@ pub(crate) fn run(
             for a in args {
                 let name = std::str::from_utf8(a).map_err(|_| "unset name")?;
                 if !valid_name(a)
-                    || crate::shell::parse::is_special_var(name)
+                    || crate::parse::is_special_var(name)
                     || name == "PWD"
                     || name == "PATH"
                 {
@@ -223,7 +223,7 @@ pub(crate) fn run(
                 args
             };
             let relative = state.pwd_is_set;
-            let ok = crate::shell::test_builtin::eval(args, state.pwd, relative)?;
+            let ok = crate::test_builtin::eval(args, state.pwd, relative)?;
             out.status = i32::from(!ok);
         }
         Builtin::Exit => {
@@ -248,7 +248,7 @@ pub(crate) fn run(
                     return Err("export of an invalid name or option");
                 }
                 let name = std::str::from_utf8(name).map_err(|_| "export name")?;
-                if crate::shell::parse::is_special_var(name) {
+                if crate::parse::is_special_var(name) {
                     return Err("export of a special variable");
                 }
                 match value {
@@ -406,7 +406,7 @@ fn cd(
             return Ok(());
         }
     };
-    let path = Path::new(crate::shell::expand::os(&target));
+    let path = Path::new(crate::expand::os(&target));
     let joined = if path.is_absolute() {
         path.to_path_buf()
     } else {

@@ -3,7 +3,7 @@
 //! A pipe only reports end-of-file once *every* copy of its write end is
 //! closed, in every process. parx therefore never hands out raw fds: each end
 //! is an [`OwnedFd`], and ends given to a child are moved into the child's fd
-//! map (see [`crate::sys::spawn::Spawn::fd`]) and closed in the parent as soon
+//! map (see [`crate::spawn::Spawn::fd`]) and closed in the parent as soon
 //! as the child is started.
 
 use std::io;
@@ -11,7 +11,7 @@ use std::os::fd::{AsFd, OwnedFd};
 
 use rustix::pipe::{PipeFlags, fcntl_setpipe_size, pipe_with};
 
-use crate::sys::trace;
+use crate::trace;
 
 /// The two ends of one kernel pipe. Data written to `write` is read from
 /// `read`, in order.

@@ -3,7 +3,7 @@
 //! back over pipes.
 //!
 //! ```
-//! use parx::pool::Pool;
+//! use parx_pool::Pool;
 //!
 //! let pool = Pool::new().workers(2);
 //! let squares: Vec<u64> = pool
@@ -123,6 +123,8 @@
 //! message, fast, and already a dependency. [`Pool::map_bytes`] skips serde
 //! altogether for callers with their own encoding.
 
+#![forbid(unsafe_code)]
+
 mod core;
 mod error;
 mod index_map;
@@ -137,7 +139,7 @@ use serde::de::DeserializeOwned;
 use self::core::{Core, Settings};
 pub use self::error::{Failure, PoolError, TaskError};
 /// How a dead worker ended, in [`Failure::WorkerDied`].
-pub use crate::sys::ExitStatus;
+pub use parx_sys::ExitStatus;
 
 /// Largest serialized item [`Pool::map`] and [`Pool::map_bytes`] can send
 /// (one atomic pipe message, minus the 8-byte index).

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use crate::sys::child::ExitStatus;
+use crate::child::ExitStatus;
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
 

@@ -1,7 +1,7 @@
 //! `fork` without `exec`: a child process that runs a closure of this
 //! program, and memory that stays shared across the fork.
 //!
-//! This is what the process pool (`crate::pool`) is built on. What `fork`
+//! This is what the process pool (the `parx-pool` crate) is built on. What `fork`
 //! means, and what the child may do:
 //!
 //! - The child gets a copy-on-write copy of the whole address space at the
@@ -30,8 +30,8 @@ use std::ptr::NonNull;
 use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
-use crate::sys::child::Child;
-use crate::sys::trace;
+use crate::child::Child;
+use crate::trace;
 
 /// Exit code of a forked child whose closure panicked (as Rust's own
 /// runtime reports a panic in `main`).
@@ -51,7 +51,7 @@ pub fn fork_with<F: FnOnce() -> i32>(body: F) -> io::Result<Child> {
     // SAFETY: getpid has no preconditions.
     let parent = unsafe { libc::getpid() };
     let started = Instant::now();
-    let locks = crate::sys::reap::fork_guard();
+    let locks = crate::reap::fork_guard();
     // SAFETY: fork has no memory-safety preconditions of its own. In the
     // child only this thread exists; it runs `body` (whose obligations are
     // documented above: no locks shared with other threads) and then
@@ -175,7 +175,7 @@ impl std::fmt::Debug for SharedCells {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sys::ExitStatus;
+    use crate::ExitStatus;
     use std::sync::atomic::Ordering;
 
     #[test]

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// removed); `Ok(true)` is status 0.
 pub(crate) fn eval(args: &[Vec<u8>], pwd: &Path, relative: bool) -> Result<bool, &'static str> {
     let path = |a: &[u8]| -> PathBuf {
-        let p = Path::new(crate::shell::expand::os(a));
+        let p = Path::new(crate::expand::os(a));
         if relative && p.is_relative() {
             pwd.join(p)
         } else {

@@ -3,14 +3,12 @@
 //! The parser recognises exactly the subset parx executes itself. Anything
 //! else bash would accept (command substitution, globs, here-documents,
 //! groups, control flow, `&`, …) stops the parse with
-//! [`Fail::Unsupported`], so the caller can hand the whole command to a
-//! real shell; commands bash itself rejects stop with [`Fail::Syntax`].
+//! `Fail::Unsupported`, so the caller can hand the whole command to a
+//! real shell; commands bash itself rejects stop with `Fail::Syntax`.
 //! It never executes or expands anything and never panics on any input
 //! (fuzzed, and property-tested over arbitrary bytes).
 
-use crate::shell::ast::{
-    AndOr, Assign, Connector, List, Part, Pipeline, Redir, RedirOp, Simple, Word,
-};
+use crate::ast::{AndOr, Assign, Connector, List, Part, Pipeline, Redir, RedirOp, Simple, Word};
 
 /// A command bash itself would reject, with bash's wording.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -4,7 +4,7 @@
 use std::io;
 use std::time::Duration;
 
-use crate::sys::ExitStatus;
+use parx_sys::ExitStatus;
 
 /// The pool could not start a map (pipe, epoll or fork failed).
 #[derive(Debug, thiserror::Error)]

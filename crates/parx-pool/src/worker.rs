@@ -4,7 +4,7 @@
 //!
 //! A worker runs nothing but the user's function, the codec, `read`/`write`
 //! system calls and lock-free atomic stores: no stdio, no locks shared with
-//! the parent's other threads (see [`crate::sys::fork`]).
+//! the parent's other threads (see [`parx_sys::fork`]).
 
 use std::cell::RefCell;
 use std::os::fd::{AsFd, BorrowedFd};
@@ -13,8 +13,8 @@ use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use crate::pool::wire::{self, Tag};
-use crate::sys::fork::SharedCells;
+use crate::wire::{self, Tag};
+use parx_sys::fork::SharedCells;
 
 /// Runs one item: its index, its encoded bytes (empty for slice maps); the
 /// encoded result is appended to the `Vec`, or an error message returned.
@@ -182,7 +182,7 @@ pub(crate) mod test_hook {
     use std::sync::OnceLock;
     use std::sync::atomic::Ordering;
 
-    use crate::sys::fork::{SharedCells, exit_now};
+    use parx_sys::fork::{SharedCells, exit_now};
 
     static ARMED: OnceLock<SharedCells> = OnceLock::new();
 

@@ -30,12 +30,12 @@ use std::time::{Duration, Instant};
 use rustix::event::epoll;
 use rustix::io::Errno;
 
-use crate::pool::error::{Failure, PoolError};
-use crate::pool::index_map::IndexMap;
-use crate::pool::wire::{self, Tag};
-use crate::pool::worker::{self, WorkFn, Worker};
-use crate::sys::fork::{SharedCells, fork_with};
-use crate::sys::{Child, ExitStatus, Pipe};
+use crate::error::{Failure, PoolError};
+use crate::index_map::IndexMap;
+use crate::wire::{self, Tag};
+use crate::worker::{self, WorkFn, Worker};
+use parx_sys::fork::{SharedCells, fork_with};
+use parx_sys::{Child, ExitStatus, Pipe};
 
 /// Produces the next item: appends its encoding to the buffer (the work
 /// message being filled, whose entry header is already in place). `None`
@@ -764,8 +764,8 @@ fn lossy(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::pool::Pool;
-    use crate::pool::worker::test_hook;
+    use crate::Pool;
+    use crate::worker::test_hook;
 
     #[test]
     fn a_message_taken_by_a_worker_that_dies_before_naming_an_item_is_resent() {

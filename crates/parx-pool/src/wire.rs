@@ -11,7 +11,7 @@
 //!   (the encoded result, or an error or panic message). A result pipe has
 //!   one writer, so frames may be of any size.
 //! - Shared cells (one pair per worker slot, see
-//!   [`crate::sys::fork::SharedCells`]): `busy` = index + 1 of the item the
+//!   [`parx_sys::fork::SharedCells`]): `busy` = index + 1 of the item the
 //!   worker is running (0 = none), `since` = when it started (ns after the
 //!   map's base instant). The parent reads them when a worker dies or runs
 //!   too long.

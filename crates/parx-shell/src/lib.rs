@@ -1,7 +1,7 @@
 //! The command language parx runs itself: `a | b > f && c`, without a
 //! shell per job.
 //!
-//! - [`parse`]: lexer and parser to a syntax tree ([`ast`]); syntax parx
+//! - [`parse()`]: lexer and parser to a syntax tree ([`ast`]); syntax parx
 //!   does not implement (command substitution, globs, control flow, …) is
 //!   detected here, and such a command runs under `bash -c` instead;
 //! - `expand`: variables, `$?`, field splitting;
@@ -14,6 +14,8 @@
 //! messages, statuses, files, environment) is a bug, checked by the
 //! differential tests in `tests/shell_diff.rs`. This layer decides what
 //! runs; `sys` does the spawning.
+
+#![forbid(unsafe_code)]
 
 pub mod ast;
 mod builtin;

@@ -11,7 +11,7 @@
 //! - [`stdio`]: parx's own stdout/stderr as unbuffered files;
 //! - [`trace`]: the `--trace` event stream.
 //!
-//! This is the only module with `unsafe` code.
+//! This is the only crate of parx with `unsafe` code.
 
 pub mod child;
 pub mod fork;
