@@ -14,7 +14,6 @@
 //! parallel 20221122 with the same command lines.
 
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
@@ -113,15 +112,15 @@ impl Hold {
         self.path.display().to_string()
     }
 
-    /// Lets whoever reads the FIFO go on (no-op if nobody does).
+    /// Lets the reader of the FIFO go on, once it opens it (a thread
+    /// waits for that).
     fn release(&self) {
-        let opened = std::fs::OpenOptions::new()
-            .write(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(&self.path);
-        if let Ok(mut f) = opened {
-            let _ = f.write_all(b"go\n");
-        }
+        let path = self.path.clone();
+        std::thread::spawn(move || {
+            if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(path) {
+                let _ = f.write_all(b"go\n");
+            }
+        });
     }
 }
 
@@ -509,7 +508,14 @@ fn a_background_child_of_a_native_job_ends_with_it() {
 fn a_setsid_daemon_is_neither_waited_for_nor_killed() {
     let dir = tempfile::tempdir().unwrap();
     let hold = Hold::new(dir.path(), "hold");
-    let cmd = format!("setsid bash -c 'read x < {}' & echo y", hold.path());
+    // The job ends only once the daemon has left its group (it says so
+    // through `ready`, from the program `setsid` started).
+    let ready = Hold::new(dir.path(), "ready");
+    let cmd = format!(
+        "setsid bash -c 'echo up > {r}; read x < {h}' & read r < {r}; echo y",
+        r = ready.path(),
+        h = hold.path()
+    );
     let child = parx()
         .current_dir(dir.path())
         .args([&cmd, ":::", "1"])
