@@ -164,23 +164,32 @@ fn logging_bash(dir: &std::path::Path) -> std::path::PathBuf {
 fn a_message_in_the_shells_name_comes_from_that_shell() {
     let dir = tempfile::tempdir().expect("tempdir");
     let bash = logging_bash(dir.path());
-    let out = parx()
-        .env("PARALLEL_SHELL", &bash)
-        .args(["no-such-command-parx-test", ":::", "a"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run parx");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert_eq!(
-        err,
-        format!(
-            "{}: line 1: no-such-command-parx-test: command not found\n",
-            bash.display()
-        )
-    );
-    let log = std::fs::read_to_string(dir.path().join("log")).unwrap_or_default();
-    assert_eq!(log, "ran\n", "the shell named in the message did not run");
+    std::fs::write(dir.path().join("notexec"), b"echo hi\n").expect("write");
+    for (command, message) in [
+        ("no-such-command-parx-test", "command not found"),
+        ("./notexec", "Permission denied"),
+        ("./no-such-file", "No such file or directory"),
+    ] {
+        let _ = std::fs::remove_file(dir.path().join("log"));
+        let out = parx()
+            .env("PARALLEL_SHELL", &bash)
+            .args([command, ":::", "a"])
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .expect("run parx");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert_eq!(
+            err,
+            format!("{}: line 1: {command}: {message}\n", bash.display())
+        );
+        let log = std::fs::read_to_string(dir.path().join("log")).unwrap_or_default();
+        assert_eq!(
+            log, "ran\n",
+            "{command}: the shell named in the message did not run"
+        );
+    }
 }
 
 #[test]

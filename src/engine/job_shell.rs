@@ -6,8 +6,8 @@
 //! bash's result or would print a message in the name of a shell that
 //! never ran: when `$PARALLEL_SHELL` is not bash, when a command word names
 //! an exported bash function (`BASH_FUNC_name%%` in the environment, from
-//! `export -f name`), and when a command is not found in `PATH` (so the
-//! "command not found" message is bash's own). The decision is made per
+//! `export -f name`), and when a command is not found in `PATH` or names a
+//! file that cannot be run (so the message is bash's own). The decision is made per
 //! job, before it starts; this module does not run anything.
 
 use std::ffi::OsString;
@@ -84,16 +84,19 @@ impl JobShell {
         }
     }
 
-    /// Why `script` must run under the shell rather than in parx, if it
-    /// must.
-    pub fn reason(&self, script: &Script) -> Option<&'static str> {
+    /// Why `script`, run in `cwd` (`None`: parx's own directory), must
+    /// run under the shell rather than in parx, if it must.
+    pub fn reason(&self, script: &Script, cwd: Option<&Path>) -> Option<&'static str> {
         if !self.native {
             return Some("$PARALLEL_SHELL is not bash");
         }
-        // A script that sets PATH finds its programs elsewhere: parx runs it
-        // and searches that PATH itself.
+        let words = script.command_words();
+        // A script that sets PATH finds its programs elsewhere, one that
+        // changes directory finds `./prog` elsewhere: parx runs those and
+        // searches itself.
         let check_path = memchr::memmem::find(script.text(), b"PATH").is_none();
-        for word in script.command_words() {
+        let check_files = !words.contains(&Some(b"cd"));
+        for word in words {
             let Some(name) = word else {
                 if !self.functions.is_empty() {
                     return Some("a command word that may name an exported function");
@@ -103,7 +106,11 @@ impl JobShell {
             if self.functions.iter().any(|f| f == name) {
                 return Some("an exported function");
             }
-            if check_path && !is_builtin(name) && !name.contains(&b'/') && !self.in_path(name) {
+            if name.contains(&b'/') {
+                if check_files && !is_executable(&in_dir(cwd, name)) {
+                    return Some("a program that cannot be run");
+                }
+            } else if check_path && !is_builtin(name) && !self.in_path(name) {
                 return Some("a command not found in PATH");
             }
         }
@@ -136,6 +143,15 @@ fn find_program(name: &[u8], path: Option<&OsString>) -> Option<PathBuf> {
     find_in(name, path)
 }
 
+/// `name` as a path from `cwd` (`None`: parx's own directory).
+fn in_dir(cwd: Option<&Path>, name: &[u8]) -> PathBuf {
+    let p = Path::new(std::ffi::OsStr::from_bytes(name));
+    match cwd {
+        Some(dir) if p.is_relative() => dir.join(p),
+        _ => p.to_path_buf(),
+    }
+}
+
 fn find_in(name: &[u8], path: &[u8]) -> Option<PathBuf> {
     path.split(|&c| c == b':').find_map(|dir| {
         let dir = if dir.is_empty() { b"." as &[u8] } else { dir };
@@ -165,28 +181,40 @@ mod tests {
     fn exported_functions_send_the_job_to_bash() {
         let sh = shell(&[("BASH_FUNC_f%%", "() { echo; }"), ("PATH", "/usr/bin:/bin")]);
         assert_eq!(sh.functions, vec![b"f".to_vec()]);
-        assert!(sh.reason(&Script::new(b"f a")).is_some());
-        assert!(sh.reason(&Script::new(b"echo a | f")).is_some());
-        assert!(sh.reason(&Script::new(b"true && f")).is_some());
-        assert!(sh.reason(&Script::new(b"$cmd a")).is_some());
-        assert_eq!(sh.reason(&Script::new(b"echo f | cat")), None);
+        assert!(sh.reason(&Script::new(b"f a"), None).is_some());
+        assert!(sh.reason(&Script::new(b"echo a | f"), None).is_some());
+        assert!(sh.reason(&Script::new(b"true && f"), None).is_some());
+        assert!(sh.reason(&Script::new(b"$cmd a"), None).is_some());
+        assert_eq!(sh.reason(&Script::new(b"echo f | cat"), None), None);
     }
 
     #[test]
     fn commands_not_found_go_to_bash_for_its_message() {
         let sh = shell(&[("PATH", "/usr/bin:/bin")]);
-        assert!(sh.reason(&Script::new(b"no-such-command-parx x")).is_some());
-        assert_eq!(sh.reason(&Script::new(b"cat x; echo y")), None);
+        assert!(
+            sh.reason(&Script::new(b"no-such-command-parx x"), None)
+                .is_some()
+        );
+        assert_eq!(sh.reason(&Script::new(b"cat x; echo y"), None), None);
         assert_eq!(
-            sh.reason(&Script::new(b"PATH=/x no-such-command-parx")),
+            sh.reason(&Script::new(b"PATH=/x no-such-command-parx"), None),
             None
         );
+        assert!(sh.reason(&Script::new(b"./no-such-file x"), None).is_some());
+        assert!(sh.reason(&Script::new(b"/etc/passwd"), None).is_some());
+        assert!(sh.reason(&Script::new(b"/tmp"), None).is_some());
+        assert_eq!(sh.reason(&Script::new(b"/bin/sh -c :"), None), None);
+        assert_eq!(
+            sh.reason(&Script::new(b"./sh -c :"), Some(Path::new("/bin"))),
+            None
+        );
+        assert_eq!(sh.reason(&Script::new(b"cd /bin && ./sh"), None), None);
     }
 
     #[test]
     fn another_shell_runs_everything() {
         let sh = JobShell::new("/bin/dash".into(), std::iter::empty());
         assert!(!sh.native);
-        assert!(sh.reason(&Script::new(b"echo a")).is_some());
+        assert!(sh.reason(&Script::new(b"echo a"), None).is_some());
     }
 }

@@ -112,7 +112,7 @@ impl Launched {
         shell: &JobShell,
     ) -> io::Result<Launched> {
         let mut script = Script::new(command);
-        if let Some(why) = shell.reason(&script) {
+        if let Some(why) = shell.reason(&script, io.cwd.as_deref()) {
             script = Script::in_shell(command, why);
         }
         let ctx = Context {
