@@ -113,6 +113,13 @@ pub struct JobStatus {
     pub exits: Vec<StageExit>,
     /// Why the job ran under the fallback shell, if it did.
     pub fallback: Option<&'static str>,
+    /// The job was ended from outside ([`Execution::stop`]) with this
+    /// signal, which the shell running it would have died of: `code` is
+    /// 128 + signal.
+    pub killed: Option<i32>,
+    /// [`Execution::stop`] ended the job before it was done (its status
+    /// may still be the process's own: see there).
+    pub stopped: bool,
 }
 
 /// What an [`Execution`] is doing.
@@ -130,6 +137,9 @@ struct Live {
     /// A writer process delivering a builtin's output: its own status is
     /// replaced by the builtin's.
     status: Option<i32>,
+    /// The process group the job made for this process's pipeline (`None`
+    /// when the job makes no groups).
+    group: Option<i32>,
 }
 
 /// Position of the running pipeline: and-or chain `item`, pipeline `idx`
@@ -188,6 +198,9 @@ struct Job {
     cur: Current,
     /// The last stage of the running pipeline was killed by a signal.
     killed: Option<Killed>,
+    /// [`Execution::stop`] ended the job with this signal: nothing more
+    /// of the script runs.
+    stopped: Option<i32>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -291,6 +304,7 @@ impl Execution {
                 line: 1,
                 cur: Current::default(),
                 killed: None,
+                stopped: None,
             },
         })
     }
@@ -325,11 +339,9 @@ impl Execution {
         let Some(i) = self.job.live.iter().position(|l| l.child.pid() == pid) else {
             return self.job.current_step();
         };
-        let Some(exit) = self.job.live[i].child.try_wait()? else {
+        if !self.job.reap(i)? {
             return Ok(Step::Running);
-        };
-        let live = self.job.live.swap_remove(i);
-        self.job.reaped(pid, live.stage, live.status, exit);
+        }
         self.job.advance(&self.script)
     }
 
@@ -338,10 +350,8 @@ impl Execution {
         if self.job.live.is_empty() {
             return self.job.advance(&self.script);
         }
-        let live = self.job.live.remove(0);
-        let pid = live.child.pid();
-        let exit = live.child.wait()?;
-        self.job.reaped(pid, live.stage, live.status, exit);
+        self.job.live[0].child.wait_exited()?;
+        self.job.reap(0)?;
         self.job.advance(&self.script)
     }
 
@@ -351,6 +361,45 @@ impl Execution {
         for l in &self.job.live {
             let _ = l.child.signal_group(signal);
         }
+    }
+
+    /// Ends the job from outside (a timeout, `--halt now`, a signal to
+    /// parx): sends `signal` to every running process, and — if `signal`
+    /// ends a process by default — runs nothing more of the script, as a
+    /// shell running it would have died of the signal: no later list
+    /// item, pipeline or builtin. The job's status is then that signal
+    /// (unless the shell would have `exec`'d the running command, or the
+    /// job runs under the fallback shell: then the real status of the
+    /// process). Calling it again sends the next signal only.
+    ///
+    /// A job whose processes have all exited already and that has nothing
+    /// left to run ended on its own: that is returned as [`Step::Done`]
+    /// with its own status. After `Done` this is an error.
+    pub fn stop(&mut self, signal: i32) -> io::Result<Step> {
+        let job = &mut self.job;
+        if job.done {
+            return Err(finished());
+        }
+        if job.stopped.is_none() && parx_sys::signal::ends_process_by_default(signal) {
+            for i in (0..job.live.len()).rev() {
+                job.reap(i)?;
+            }
+            if job.live.is_empty() {
+                // Between two steps of the script (or at its end): a shell
+                // would die here before running the next one.
+                job.killed = None;
+                job.complete_pipeline();
+                if job.exit.is_some() || job.fallback.is_some() || !job.next_pos(&self.script) {
+                    return Ok(job.done_step());
+                }
+                job.cur = Current::default();
+                job.stopped = Some(signal);
+                return Ok(job.done_step());
+            }
+            job.stopped = Some(signal);
+        }
+        self.signal(signal);
+        self.job.current_step()
     }
 }
 
@@ -369,11 +418,18 @@ impl Job {
         self.done = true;
         self.fds = [None, None, None];
         let pipestatus: Vec<i32> = self.stages.iter().map(|s| s.unwrap_or(0)).collect();
+        // A shell that `exec`'d the command, or the fallback shell itself,
+        // reports the process's own status.
+        let killed = self
+            .stopped
+            .filter(|_| self.fallback.is_none() && !self.cur.exec_last);
         Step::Done(JobStatus {
-            code: self.exit.unwrap_or(self.status),
+            code: killed.map_or(self.exit.unwrap_or(self.status), |s| 128 + s),
             pipestatus,
             exits: std::mem::take(&mut self.exits),
             fallback: self.fallback,
+            killed,
+            stopped: self.stopped.is_some(),
         })
     }
 
@@ -383,6 +439,44 @@ impl Job {
             Ok(self.done_step())
         } else {
             Ok(Step::Running)
+        }
+    }
+
+    /// Reaps live process `i` if it has exited; false if it still runs.
+    /// When it is the last process of its pipeline's group, whatever else
+    /// is in the group (a background descendant) is killed first, while
+    /// this unreaped process still holds the group's id: the group ends
+    /// with the pipeline, and no descendant keeps the job's pipes open.
+    fn reap(&mut self, i: usize) -> io::Result<bool> {
+        let l = &self.live[i];
+        if !l.child.has_exited()? {
+            return Ok(false);
+        }
+        if let Some(g) = l.group
+            && !self
+                .live
+                .iter()
+                .enumerate()
+                .any(|(j, other)| j != i && other.group == Some(g))
+        {
+            let _ = parx_sys::signal::kill_group(g, libc::SIGKILL);
+        }
+        let mut live = self.live.swap_remove(i);
+        let pid = live.child.pid();
+        let Some(exit) = live.child.try_wait()? else {
+            return Err(io::Error::other("an exited child could not be reaped"));
+        };
+        self.reaped(pid, live.stage, live.status, exit);
+        Ok(true)
+    }
+
+    /// The group a new process of the job belongs to, given its
+    /// pipeline's group (see [`Live::group`]).
+    fn group_of(&self, child: &Child, pipeline: Option<i32>) -> Option<i32> {
+        match self.pgroup {
+            ProcessGroup::New if child.leads_group() => Some(child.pid()),
+            ProcessGroup::New => pipeline,
+            _ => None,
         }
     }
 
@@ -430,6 +524,10 @@ impl Job {
         }
         if self.done {
             return Err(finished());
+        }
+        if self.stopped.is_some() {
+            self.complete_pipeline();
+            return Ok(self.done_step());
         }
         if let Some(k) = self.killed.take()
             && self.fallback.is_none()
@@ -573,6 +671,7 @@ impl Job {
         match sp.spawn() {
             Ok(child) => {
                 self.live.push(Live {
+                    group: self.group_of(&child, None),
                     child,
                     stage: usize::MAX,
                     status: Some(0),
@@ -667,6 +766,7 @@ impl Job {
         }
         match sp.spawn() {
             Ok(child) => self.live.push(Live {
+                group: self.group_of(&child, None),
                 child,
                 stage: 0,
                 status: None,
@@ -1014,6 +1114,7 @@ impl Job {
                     *group = Some(child.pid());
                 }
                 self.live.push(Live {
+                    group: self.group_of(&child, *group),
                     child,
                     stage: k,
                     status: None,
@@ -1287,6 +1388,7 @@ impl Job {
                     }
                     self.stages[k] = None;
                     self.live.push(Live {
+                        group: self.group_of(&child, *group),
                         child,
                         stage: k,
                         status: Some(status),

@@ -223,6 +223,43 @@ impl Child {
     /// Sends `signal` to the child's whole process group if it leads one,
     /// else to the child alone. A child that already exited (but is not yet
     /// reaped) is not an error.
+    /// Whether the child has exited, without reaping it. Until
+    /// [`Child::try_wait`] reaps it, its pid — and so the id of a process
+    /// group it belongs to — can not be reused: the rest of its group can
+    /// still be signalled safely.
+    pub fn has_exited(&self) -> io::Result<bool> {
+        self.peek_exit(true)
+    }
+
+    /// Blocks until the child has exited, without reaping it (see
+    /// [`Child::has_exited`]).
+    pub fn wait_exited(&self) -> io::Result<()> {
+        self.peek_exit(false).map(|_| ())
+    }
+
+    /// `waitid(WNOWAIT)`: whether the child has exited, leaving it
+    /// unreaped; with `nohang` false, waits for that.
+    fn peek_exit(&self, nohang: bool) -> io::Result<bool> {
+        use rustix::process::{WaitId, WaitIdOptions};
+        if self.exit.is_some() {
+            return Ok(true);
+        }
+        let Some(pid) = rustix::process::Pid::from_raw(self.pid) else {
+            return Ok(true);
+        };
+        let mut options = WaitIdOptions::EXITED | WaitIdOptions::NOWAIT;
+        if nohang {
+            options |= WaitIdOptions::NOHANG;
+        }
+        loop {
+            match rustix::process::waitid(WaitId::Pid(pid), options) {
+                Ok(status) => return Ok(status.is_some()),
+                Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
     pub fn signal_group(&self, signal: i32) -> io::Result<()> {
         if self.exit.is_some() {
             return Ok(());

@@ -41,6 +41,23 @@ pub fn kill_group(pgid: i32, signal: i32) -> io::Result<()> {
     kill_raw(-pgid, signal)
 }
 
+/// Whether `signal`'s default action ends a process (a shell that has
+/// not trapped it dies of it). Stop, continue and ignored-by-default
+/// signals do not.
+pub fn ends_process_by_default(signal: i32) -> bool {
+    !matches!(
+        signal,
+        libc::SIGCHLD
+            | libc::SIGCONT
+            | libc::SIGSTOP
+            | libc::SIGTSTP
+            | libc::SIGTTIN
+            | libc::SIGTTOU
+            | libc::SIGURG
+            | libc::SIGWINCH
+    )
+}
+
 /// Sends `signal` to one process.
 pub fn kill(pid: i32, signal: i32) -> io::Result<()> {
     kill_raw(pid, signal)
