@@ -8,6 +8,7 @@
 //! exits, a signal arrives or a deadline (timeout, `--delay`) passes.
 
 mod feed;
+pub mod gate;
 mod job_shell;
 mod launch;
 pub mod policy;
@@ -19,6 +20,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use feed::{Chunk, Chunks, Feed};
+pub use gate::{GateOptions, JobsFile};
 pub use job_shell::JobShell;
 pub use launch::{JobIo, JobState, Launched, Outcome};
 pub use policy::{Halt, HaltOn, HaltWhen, TermSeq, Threshold, Timeout};
@@ -92,9 +94,6 @@ pub struct RunOptions {
     pub timeout: Option<Timeout>,
     /// `--halt`.
     pub halt: Option<Halt>,
-    /// The number of jobs of the whole run, when counted in advance (a
-    /// `--halt` percentage is a share of all jobs).
-    pub total_jobs: Option<u64>,
     /// `--delay`: at least this long between two job starts.
     pub delay: Option<Duration>,
     /// `--termseq`: how jobs are stopped.
@@ -116,12 +115,22 @@ pub struct RunOptions {
     /// parx's own executable, to start the sentinel that ends every job
     /// if parx is killed (`None`: no sentinel, e.g. in library use).
     pub sentinel: Option<PathBuf>,
+    /// Conditions on starting jobs: `--load`, `--memfree`, `--noswap`,
+    /// `-j FILE`.
+    pub gate: GateOptions,
+    /// The file every job reads as stdin (`--tty`: `/dev/tty`); `None`
+    /// is `/dev/null`. Jobs fed with `--pipe` blocks read their block.
+    pub job_stdin: Option<PathBuf>,
+    /// The number of jobs of the whole run, when known before the input
+    /// is all read: `--total-jobs`, or counted first for a `--halt`
+    /// percentage (a share of all jobs). `--eta`/`--bar` count with it too.
+    pub total_jobs: Option<u64>,
 }
 
 impl Default for RunOptions {
     fn default() -> RunOptions {
         RunOptions {
-            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            jobs: cpus(),
             output: output::Mode::Group,
             keep_order: false,
             save: None,
@@ -131,7 +140,6 @@ impl Default for RunOptions {
             retries: 1,
             timeout: None,
             halt: None,
-            total_jobs: None,
             delay: None,
             termseq: TermSeq::default(),
             progress: ProgressStyle::None,
@@ -142,6 +150,14 @@ impl Default for RunOptions {
             print_command: false,
             trace_command: false,
             sentinel: None,
+            gate: GateOptions::default(),
+            job_stdin: None,
+            total_jobs: None,
         }
     }
+}
+
+/// The number of CPUs parx counts with (`-j 100%`, `--load 100%`).
+pub fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }

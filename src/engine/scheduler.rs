@@ -13,6 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use rustix::event::epoll;
 
 use super::feed::{StdinWriter, WriteState};
+use super::gate::{StartGate, Verdict};
 use super::launch::{JobIo, JobState, Launched, Outcome};
 use super::policy::{HaltOn, HaltWhen, Timeout, exit_code_for_failures};
 use super::sentinel::Sentinel;
@@ -100,6 +101,8 @@ struct Running<J> {
     /// signal to parx, output closed): it is neither printed nor logged,
     /// as in GNU parallel, so `--resume` runs it again.
     interrupted: bool,
+    /// Stopped to free memory (`--memfree`): queued again, not counted.
+    requeued: bool,
 }
 
 /// Why parx ends a running job.
@@ -149,6 +152,8 @@ struct Scheduler<'a, J, I> {
     output: Box<dyn Output>,
     joblog: Option<JobLog>,
     skip: HashSet<u64>,
+    /// Every job's stdin unless it is fed: `/dev/null`, or
+    /// [`RunOptions::job_stdin`].
     devnull: OwnedFd,
     env_pid: OsString,
     stop: Option<Stop>,
@@ -158,6 +163,10 @@ struct Scheduler<'a, J, I> {
     succeeded: u64,
     runtimes: Vec<f64>,
     last_start: Option<Instant>,
+    /// `--load`, `--memfree`, `--noswap`, `-j FILE` (`None`: none given).
+    gate: Option<StartGate>,
+    /// When the gate is next looked at, while it holds jobs back.
+    gate_wait: Option<Instant>,
     /// When orphaned grandchildren are next reaped (see [`ORPHAN_REAP_EVERY`]).
     next_orphan_reap: Instant,
     error: Option<String>,
@@ -221,7 +230,15 @@ where
         let spill = Spill::shared(opts.memory_budget);
         let save = opts.save.as_ref();
         let output = output::make_with(opts.output, opts.keep_order, save, Sinks::std(), spill);
-        let devnull = sys::spawn::dev_null().map_err(|e| format!("can not open /dev/null: {e}"))?;
+        let devnull = match &opts.job_stdin {
+            None => sys::spawn::dev_null().map_err(|e| format!("can not open /dev/null: {e}"))?,
+            Some(path) => std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(path)
+                .map(OwnedFd::from)
+                .map_err(|e| format!("can not open {}: {e}", path.display()))?,
+        };
         Ok(Scheduler {
             opts,
             jobs,
@@ -251,6 +268,11 @@ where
             succeeded: 0,
             runtimes: Vec::new(),
             last_start: None,
+            gate: opts
+                .gate
+                .any()
+                .then(|| StartGate::new(opts.gate.clone(), super::cpus())),
+            gate_wait: None,
             next_orphan_reap: Instant::now() + ORPHAN_REAP_EVERY,
             error: None,
             buf: vec![0; BULK_PIPE_SIZE],
@@ -306,7 +328,8 @@ where
             failed: self.failed,
             total: self
                 .input_done
-                .then_some(self.started_count + self.retry_queue.len() as u64),
+                .then_some(self.started_count + self.retry_queue.len() as u64)
+                .or(self.opts.total_jobs),
         }
     }
 
@@ -372,6 +395,10 @@ where
             let Some(pending) = self.next_job() else {
                 return;
             };
+            if !self.gate_allows_start() {
+                self.retry_queue.push_front(pending);
+                return;
+            }
             let Some(slot) = self.slots.take() else {
                 return;
             };
@@ -379,6 +406,52 @@ where
                 self.error = Some(e);
                 self.begin_stop(Stop::Halted(255));
             }
+        }
+    }
+
+    /// Asks the start gate (`--load`, `--memfree`, `--noswap`, `-j FILE`)
+    /// whether another job may start now.
+    fn gate_allows_start(&mut self) -> bool {
+        let Some(gate) = self.gate.as_mut() else {
+            return true;
+        };
+        if gate
+            .jobs_limit()
+            .is_some_and(|limit| self.n_running >= limit)
+        {
+            // Looked at again when a job ends.
+            self.gate_wait = None;
+            return false;
+        }
+        match gate.check(self.n_running) {
+            Verdict::Go => {
+                self.gate_wait = None;
+                true
+            }
+            Verdict::WaitUntil(at) => {
+                self.gate_wait = Some(at);
+                false
+            }
+            Verdict::StopYoungest(at) => {
+                self.gate_wait = Some(at);
+                self.stop_youngest();
+                false
+            }
+        }
+    }
+
+    /// `--memfree`: stops the job started last (along `--termseq`); it is
+    /// queued again when it has ended.
+    fn stop_youngest(&mut self) {
+        let youngest = self
+            .running
+            .iter_mut()
+            .flatten()
+            .filter(|r| r.outcome.is_none() && r.kill.is_none())
+            .max_by_key(|r| r.started);
+        if let Some(r) = youngest {
+            r.requeued = true;
+            r.kill = Some((0, Instant::now()));
         }
     }
 
@@ -519,6 +592,7 @@ where
             ending: None,
             timed_out: false,
             interrupted: false,
+            requeued: false,
         };
         self.register_pidfds(slot, &mut running)?;
         self.running[slot] = Some(running);
@@ -572,6 +646,7 @@ where
             ending: None,
             timed_out: false,
             interrupted: false,
+            requeued: false,
         };
         self.running[slot] = Some(running);
         self.n_running += 1;
@@ -804,9 +879,20 @@ where
                 s.ended(g);
             }
         }
+        if let Some(g) = self.gate.as_mut() {
+            g.job_ended();
+        }
         let Some(outcome) = r.outcome.clone() else {
             return;
         };
+        if r.requeued && self.stop.is_none() {
+            self.output.discard(r.seq);
+            self.retry_queue.push_front(Pending {
+                job: r.job,
+                attempt: r.attempt,
+            });
+            return;
+        }
         let runtime = r.started.elapsed().as_secs_f64();
         let success = outcome.status.success() && !r.timed_out;
         if r.interrupted {
@@ -1000,6 +1086,11 @@ where
             && !self.nothing_left_to_start()
         {
             consider(last + delay);
+        }
+        if let Some(at) = self.gate_wait
+            && !self.nothing_left_to_start()
+        {
+            consider(at);
         }
         next
     }
