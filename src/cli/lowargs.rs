@@ -59,6 +59,7 @@ pub struct LowArgs {
     pub nice: Option<OsString>,
     pub workdir: Option<OsString>,
     pub tmpdir: Option<OsString>,
+    pub output_memory: Option<OsString>,
     pub env: Vec<OsString>,
     pub shuf: bool,
     pub load: Option<OsString>,

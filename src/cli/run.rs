@@ -91,6 +91,10 @@ pub fn run_options(config: &Config) -> RunOptions {
         ProgressStyle::None
     };
     o.workdir = config.workdir.clone().filter(|w| w.as_os_str() != ".");
+    o.tmpdir = config.tmpdir.clone();
+    if let Some(m) = config.output_memory {
+        o.memory_budget = m;
+    }
     o.print_command = config.verbose > 0;
     o.trace_command = config.print_stderr;
     o.sentinel = std::env::current_exe().ok();

@@ -74,6 +74,16 @@ impl Outcome {
     }
 }
 
+/// Why a job's processes could not be started.
+#[derive(Debug)]
+pub struct StartError {
+    /// What failed (it names the program when one could not be spawned).
+    pub error: io::Error,
+    /// Nothing of the job ran yet (no process was spawned), so starting it
+    /// again later repeats nothing.
+    pub repeatable: bool,
+}
+
 /// Where a launched job is.
 pub enum JobState {
     /// Processes are still running.
@@ -98,7 +108,7 @@ impl Launched {
         io: JobIo,
         env: &[(&str, OsString)],
         shell: &OsString,
-    ) -> io::Result<Launched> {
+    ) -> Result<Launched, StartError> {
         let ctx = Context {
             stdin: Some(io.stdin),
             stdout: Some(io.stdout),
@@ -113,8 +123,14 @@ impl Launched {
             shell: Some(shell.clone()),
             fresh_output_pipes: io.fresh_pipes,
         };
-        let mut exec = Execution::new(Script::new(command), ctx)?;
-        let step = exec.start()?;
+        let mut exec = Execution::new(Script::new(command), ctx).map_err(|error| StartError {
+            error,
+            repeatable: true,
+        })?;
+        let step = exec.start().map_err(|error| StartError {
+            error,
+            repeatable: !exec.has_spawned(),
+        })?;
         let mut launched = Launched {
             exec,
             groups: HashSet::new(),

@@ -7,6 +7,7 @@
 //! thread per job: one `epoll_wait` sleeps until a pipe has data, a child
 //! exits, a signal arrives or a deadline (timeout, `--delay`) passes.
 
+mod capacity;
 mod feed;
 mod launch;
 pub mod policy;
@@ -19,7 +20,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use feed::{Chunk, Chunks, Feed};
-pub use launch::{JobIo, JobState, Launched, Outcome};
+pub use launch::{JobIo, JobState, Launched, Outcome, StartError};
 pub use policy::{Halt, HaltOn, HaltWhen, TermSeq, Threshold, Timeout};
 pub use scheduler::run;
 
@@ -99,8 +100,12 @@ pub struct RunOptions {
     pub progress: ProgressStyle,
     /// The shell for commands parx does not run itself.
     pub shell: OsString,
-    /// Bytes of job output held in memory before spilling to disk.
+    /// Bytes of job output held in memory before spilling to disk
+    /// (`--output-memory`).
     pub memory_budget: usize,
+    /// Where output past the memory budget is spilled (`--tmpdir`;
+    /// `None`: `$TMPDIR`, else `/tmp`).
+    pub tmpdir: Option<PathBuf>,
     /// `--workdir`: the directory jobs run in (`None`: parx's own).
     pub workdir: Option<PathBuf>,
     /// `-v`: print each job's command line on stdout, with its output.
@@ -130,6 +135,7 @@ impl Default for RunOptions {
             progress: ProgressStyle::None,
             shell: default_shell(),
             memory_budget: 16 << 20,
+            tmpdir: None,
             workdir: None,
             print_command: false,
             trace_command: false,
