@@ -10,10 +10,17 @@
 //! so the jobs still running keep room to start their later commands. The
 //! limit is never raised again, as in GNU parallel.
 //!
+//! When fds are tight, a few are held in reserve (copies of `/dev/null`)
+//! and let go only while the shell layer starts a job or its later
+//! commands: a pipeline is then never cut short half-way for lack of an
+//! fd that another job's start took. If the reserve can not be taken back
+//! afterwards, fewer jobs run at once.
+//!
 //! This module decides numbers and prints the warnings; the scheduler owns
 //! the queue.
 
 use std::io;
+use std::os::fd::OwnedFd;
 
 use crate::sys::spawn::os_error_code;
 
@@ -44,6 +51,10 @@ const FDS_PER_JOB: usize = 6;
 /// (a pipe, the child's three fds, its pidfd, a spill file).
 const FDS_IN_FLIGHT: usize = 8;
 
+/// Fds are tight when `-j` jobs with pipelines of this many stages would
+/// not fit: the reserve is then held.
+const TIGHT_FACTOR: usize = 2;
+
 const FILE_HINTS: [&str; 3] = [
     "or increasing 'ulimit -n' (try: ulimit -n `ulimit -Hn`)",
     "or increasing 'nofile' in /etc/security/limits.conf",
@@ -62,6 +73,9 @@ pub(crate) struct Capacity {
     limit: usize,
     hinted_files: bool,
     hinted_processes: bool,
+    /// Whether fds are tight (the reserve is kept).
+    tight: bool,
+    reserve: Vec<OwnedFd>,
 }
 
 impl Capacity {
@@ -73,8 +87,11 @@ impl Capacity {
             limit: jobs,
             hinted_files: false,
             hinted_processes: false,
+            tight: false,
+            reserve: Vec::new(),
         };
         if let Some(room) = free_fds() {
+            c.tight = room < jobs.saturating_mul(FDS_PER_JOB * TIGHT_FACTOR) + FDS_IN_FLIGHT;
             let fit = room.saturating_sub(FDS_IN_FLIGHT) / FDS_PER_JOB;
             if fit < jobs {
                 c.limit = fit.max(1);
@@ -90,6 +107,32 @@ impl Capacity {
             }
         }
         c
+    }
+
+    /// Lets the reserved fds go, for the shell layer to use: call right
+    /// before it starts a job or a job's later commands.
+    pub(crate) fn release_reserve(&mut self) {
+        self.reserve.clear();
+    }
+
+    /// Takes the reserve back (copies of `like`) once the shell layer is
+    /// done; if fds ran out first, fewer jobs run at once than the
+    /// `running` now.
+    pub(crate) fn refill_reserve(&mut self, like: &OwnedFd, running: usize) {
+        if !self.tight {
+            return;
+        }
+        while self.reserve.len() < FDS_IN_FLIGHT {
+            match like.try_clone() {
+                Ok(fd) => self.reserve.push(fd),
+                Err(e) => {
+                    if let Some(kind) = shortage(&e) {
+                        self.lower(running, kind);
+                    }
+                    return;
+                }
+            }
+        }
     }
 
     /// How many jobs may run at once now.
@@ -109,6 +152,7 @@ impl Capacity {
         self.limit = new;
         match what {
             Shortage::Files => {
+                self.tight = true;
                 warn(&format!(
                     "No more file handles: Decreasing number of running jobs to {new}."
                 ));
@@ -176,6 +220,8 @@ mod tests {
             limit: 20,
             hinted_files: true,
             hinted_processes: true,
+            tight: false,
+            reserve: Vec::new(),
         };
         assert!(c.lower(7, Shortage::Processes));
         assert_eq!(c.limit(), 6);

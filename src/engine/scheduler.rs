@@ -251,7 +251,8 @@ where
             None => None,
         };
         // Last, once parx's own fds are open: they count against the limit.
-        let capacity = Capacity::new(opts.jobs);
+        let mut capacity = Capacity::new(opts.jobs);
+        capacity.refill_reserve(&devnull, 0);
         Ok(Scheduler {
             opts,
             jobs,
@@ -534,7 +535,13 @@ where
         {
             self.output_failed(e);
         }
-        let launched = match Launched::start(&command, io, &env, &self.opts.shell) {
+        self.capacity.release_reserve();
+        let launched = Launched::start(&command, io, &env, &self.opts.shell);
+        self.capacity.refill_reserve(
+            &self.devnull,
+            self.n_running + usize::from(launched.is_ok()),
+        );
+        let launched = match launched {
             Ok(l) => l,
             Err(StartError { error, repeatable }) => {
                 match capacity::shortage(&error) {
@@ -850,7 +857,10 @@ where
         let Some(launched) = r.launched.as_mut() else {
             return;
         };
-        match launched.poll() {
+        self.capacity.release_reserve();
+        let polled = launched.poll();
+        self.capacity.refill_reserve(&self.devnull, self.n_running);
+        match polled {
             Ok(JobState::Done(outcome)) => {
                 r.outcome = Some(outcome);
                 // The job's processes are gone, so its output is most

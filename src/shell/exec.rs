@@ -727,14 +727,20 @@ impl Job {
             ProcessGroup::Join(g) => Some(g),
             _ => None,
         };
+        // Every pipe first: if fds run out, they run out before any stage
+        // has started, and the whole pipeline can be started again later.
+        let mut pipes = Vec::with_capacity(n.saturating_sub(1));
+        for _ in 1..n {
+            pipes.push(Pipe::new()?.into_ends());
+        }
+        let mut pipes = pipes.into_iter();
         let mut prev_read: Option<Arc<OwnedFd>> = None;
         for (k, cmd) in pipeline.stages.iter().enumerate() {
             let stdin = match prev_read.take() {
                 Some(r) => r,
                 None => self.fd(0)?,
             };
-            let (stdout, fresh) = if k + 1 < n {
-                let (r, w) = Pipe::new()?.into_ends();
+            let (stdout, fresh) = if let Some((r, w)) = pipes.next() {
                 prev_read = Some(Arc::new(r));
                 let w = Arc::new(w);
                 (w.clone(), Some(w))
