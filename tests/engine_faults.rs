@@ -253,8 +253,13 @@ fn output_spills_into_tmpdir() {
             std::thread::sleep(Duration::from_millis(10));
         }
     }
-    // Let the job end: open the FIFO for writing and close it.
-    drop(std::fs::OpenOptions::new().write(true).open(&gate).unwrap());
+    if found {
+        // Let the job end: open the FIFO for writing and close it (the job
+        // is running, so its `cat` opens the other end).
+        drop(std::fs::OpenOptions::new().write(true).open(&gate).unwrap());
+    } else {
+        let _ = child.kill();
+    }
     let out = child.wait_with_output().unwrap();
     assert!(found, "no spill file of parx in {}", spill_dir.display());
     assert_eq!(out.status.code(), Some(0));
@@ -266,8 +271,8 @@ fn a_bad_tmpdir_is_an_error_before_any_job() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("file");
     std::fs::write(&file, b"").unwrap();
-    let marker = tmp.path().join("ran");
-    let job = format!("touch {}", marker.display());
+    let marker = tmp.path().join("ran1");
+    let job = format!("touch {}/ran{{}}", tmp.path().display());
     for dir in [tmp.path().join("missing"), file] {
         let out = assert_cmd::Command::new(env!("CARGO_BIN_EXE_parx"))
             .arg("--tmpdir")
