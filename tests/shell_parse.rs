@@ -25,8 +25,20 @@ fn shellish() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(prop::sample::select(alphabet), 0..64)
 }
 
+/// Property-test settings: a failure is reported with its minimal input
+/// and never written to a tracked `.proptest-regressions` file (which
+/// would make every later run fail); cases worth keeping are listed in
+/// `past_failures_pass`.
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    #![proptest_config(config(2000))]
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
         check(&bytes);
@@ -55,24 +67,42 @@ fn huge_inputs_parse_in_linear_time() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+    #![proptest_config(config(500))]
     /// Where parx parses a command itself, bash accepts it; where parx
     /// calls it a syntax error, bash rejects it too.
     #[test]
     fn syntax_errors_agree_with_bash_n(bytes in shellish()) {
-        let Ok(text) = String::from_utf8(bytes.clone()) else { return Ok(()) };
-        let ours = parx::shell::parse(&bytes);
-        let native = matches!(&ours, Ok(s) if s.fallback_reason().is_none());
-        if !native && ours.is_ok() {
-            return Ok(());
-        }
-        // `--`: a text starting with `-` or `+` is the command, not options.
-        let bash_ok = std::process::Command::new("bash")
-            .args(["-n", "-c", "--", &text])
-            .stderr(std::process::Stdio::null())
-            .status()
-            .unwrap()
-            .success();
-        prop_assert_eq!(native, bash_ok, "{:?}: parx {:?}", text, ours);
+        syntax_agrees_with_bash(&bytes)?;
     }
+}
+
+/// Inputs proptest once found failing (from the regression file this
+/// test no longer writes).
+#[test]
+fn past_failures_pass() {
+    let cases: [&[u8]; 5] = [b"+aa", b"{\\", b"a[a", b"!", b"{''$["];
+    for bytes in cases {
+        check(bytes);
+        syntax_agrees_with_bash(bytes).unwrap_or_else(|e| panic!("{bytes:?}: {e}"));
+    }
+}
+
+fn syntax_agrees_with_bash(bytes: &[u8]) -> Result<(), TestCaseError> {
+    let Ok(text) = String::from_utf8(bytes.to_vec()) else {
+        return Ok(());
+    };
+    let ours = parx::shell::parse(bytes);
+    let native = matches!(&ours, Ok(s) if s.fallback_reason().is_none());
+    if !native && ours.is_ok() {
+        return Ok(());
+    }
+    // `--`: a text starting with `-` or `+` is the command, not options.
+    let bash_ok = std::process::Command::new("bash")
+        .args(["-n", "-c", "--", &text])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap()
+        .success();
+    prop_assert_eq!(native, bash_ok, "{:?}: parx {:?}", text, ours);
+    Ok(())
 }
