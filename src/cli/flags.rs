@@ -40,6 +40,8 @@ pub enum Category {
     Log,
     /// `--pipe`.
     Pipe,
+    /// Semaphore mode (`sem`).
+    Semaphore,
     /// `--help`, `--version` ….
     Info,
     /// Accepted for compatibility, no effect.
@@ -61,6 +63,7 @@ impl Category {
             Category::Output => "Output",
             Category::Log => "Job log, progress, resuming",
             Category::Pipe => "--pipe: splitting input into blocks for the jobs' stdin",
+            Category::Semaphore => "Semaphore mode (parx --semaphore, or parx run as sem)",
             Category::Info => "Information",
             Category::Compat => "Accepted for compatibility (no effect)",
             Category::Unsupported => "GNU parallel options not supported yet (rejected)",
@@ -1077,6 +1080,18 @@ pub static FLAGS: &[Flag] = &[
         }
     ),
     flag!(
+        &["generate"],
+        None,
+        Required("KIND"),
+        Info,
+        "Print the man page or a shell completion script: man, complete-bash, complete-zsh, complete-fish",
+        |a, v| {
+            let kind = val(v)?;
+            a.generate = Some(super::generate::Generate::parse(&kind.to_string_lossy())?);
+            Ok(())
+        }
+    ),
+    flag!(
         &["max-line-length-allowed", "maxlinelengthallowed"],
         None,
         Switch,
@@ -1308,49 +1323,67 @@ pub static FLAGS: &[Flag] = &[
         &["semaphore"],
         None,
         Switch,
-        Unsupported,
-        "Semaphores (sem)",
-        unsupported
+        Semaphore,
+        "Work as a counting semaphore: run COMMAND once one of -j slots is free",
+        |a, _| {
+            a.semaphore = true;
+            Ok(())
+        }
     ),
     flag!(
         &["semaphore-name", "semaphorename", "id"],
         None,
         Required("NAME"),
-        Unsupported,
-        "Semaphores (sem)",
-        unsupported
+        Semaphore,
+        "The semaphore's name (default: the terminal's name)",
+        |a, v| {
+            a.semaphore_name = Some(val(v)?);
+            Ok(())
+        }
     ),
     flag!(
         &["semaphore-timeout", "semaphoretimeout", "st"],
         None,
         Required("SECS"),
-        Unsupported,
-        "Semaphores (sem)",
-        unsupported
+        Semaphore,
+        "Wait at most SECS for a slot, then run anyway (-SECS: give up, exit 1)",
+        |a, v| {
+            a.semaphore_timeout = Some(val(v)?);
+            Ok(())
+        }
     ),
     flag!(
         &["fg"],
         None,
         Switch,
-        Unsupported,
-        "Semaphores (sem)",
-        unsupported
+        Semaphore,
+        "Run the command in the foreground and exit with its status",
+        |a, _| {
+            a.fg = true;
+            Ok(())
+        }
     ),
     flag!(
         &["bg"],
         None,
         Switch,
-        Unsupported,
-        "Semaphores (sem)",
-        unsupported
+        Semaphore,
+        "Run the command in the background, holding its slot (the default)",
+        |a, _| {
+            a.bg = true;
+            Ok(())
+        }
     ),
     flag!(
         &["wait"],
         None,
         Switch,
-        Unsupported,
-        "Semaphores (sem)",
-        unsupported
+        Semaphore,
+        "Wait until every command holding the semaphore has finished",
+        |a, _| {
+            a.wait = true;
+            Ok(())
+        }
     ),
     flag!(
         &["tmux"],
