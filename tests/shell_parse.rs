@@ -80,7 +80,15 @@ proptest! {
 /// test no longer writes).
 #[test]
 fn past_failures_pass() {
-    let cases: [&[u8]; 5] = [b"+aa", b"{\\", b"a[a", b"!", b"{''$["];
+    let cases: [&[u8]; 7] = [
+        b"+aa",
+        b"{\\",
+        b"a[a",
+        b"!",
+        b"{''$[",
+        b"''$\\\n[",
+        b"\"$\\\n[\"",
+    ];
     for bytes in cases {
         check(bytes);
         syntax_agrees_with_bash(bytes).unwrap_or_else(|e| panic!("{bytes:?}: {e}"));
