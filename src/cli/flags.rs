@@ -631,7 +631,7 @@ pub static FLAGS: &[Flag] = &[
         None,
         Required("VAR"),
         Run,
-        "Export VAR to jobs (all variables are exported locally anyway)",
+        "Export VAR (a comma list; _ = all but those of --record-env) to jobs; local jobs get every variable anyway",
         |a, v| {
             a.env.push(val(v)?);
             Ok(())
@@ -1103,22 +1103,46 @@ pub static FLAGS: &[Flag] = &[
         }
     ),
     flag!(
-        &[
-            "number-of-cpus",
-            "numberofcpus",
-            "number-of-cores",
-            "numberofcores",
-            "number-of-threads",
-            "numberofthreads",
-            "number-of-sockets",
-            "numberofsockets"
-        ],
+        &["number-of-sockets", "numberofsockets"],
         None,
         Switch,
         Info,
-        "Print the number of CPUs",
+        "Print the number of CPU sockets",
         |a, _| {
-            a.print_cpus = true;
+            a.print_cpus = Some(super::cpuinfo::CpuCount::Sockets);
+            Ok(())
+        }
+    ),
+    flag!(
+        &["number-of-cores", "numberofcores"],
+        None,
+        Switch,
+        Info,
+        "Print the number of physical CPU cores",
+        |a, _| {
+            a.print_cpus = Some(super::cpuinfo::CpuCount::Cores);
+            Ok(())
+        }
+    ),
+    flag!(
+        &["number-of-cpus", "numberofcpus"],
+        None,
+        Switch,
+        Info,
+        "Print the number of physical CPU cores (obsolete name)",
+        |a, _| {
+            a.print_cpus = Some(super::cpuinfo::CpuCount::Cores);
+            Ok(())
+        }
+    ),
+    flag!(
+        &["number-of-threads", "numberofthreads"],
+        None,
+        Switch,
+        Info,
+        "Print the number of hardware threads",
+        |a, _| {
+            a.print_cpus = Some(super::cpuinfo::CpuCount::Threads);
             Ok(())
         }
     ),
@@ -1157,7 +1181,17 @@ pub static FLAGS: &[Flag] = &[
         "No-op: jobs get PARALLEL_JOBSLOT",
         noop
     ),
-    flag!(&["noswap"], None, Switch, Compat, "No-op", noop),
+    flag!(
+        &["noswap"],
+        None,
+        Switch,
+        Run,
+        "Start no job while the machine is swapping pages both in and out",
+        |a, _| {
+            a.noswap = true;
+            Ok(())
+        }
+    ),
     flag!(
         &["min-version", "minversion"],
         None,
@@ -1599,9 +1633,12 @@ pub static FLAGS: &[Flag] = &[
         &["record-env", "recordenv"],
         None,
         Switch,
-        Unsupported,
-        "Recording the environment",
-        unsupported
+        Run,
+        "Record the current environment's variable names in $PARALLEL_HOME/ignored_vars (for --env _)",
+        |a, _| {
+            a.record_env = true;
+            Ok(())
+        }
     ),
     flag!(
         &["session"],

@@ -14,7 +14,7 @@ pub struct LowArgs {
     pub dry_run: bool,
     pub shellquote: usize,
     pub print_max_line_length: bool,
-    pub print_cpus: bool,
+    pub print_cpus: Option<super::cpuinfo::CpuCount>,
     pub min_version: Option<OsString>,
     // Semaphore mode.
     pub semaphore: bool,
@@ -69,9 +69,11 @@ pub struct LowArgs {
     pub tmpdir: Option<OsString>,
     pub output_memory: Option<OsString>,
     pub env: Vec<OsString>,
+    pub record_env: bool,
     pub shuf: bool,
     pub load: Option<OsString>,
     pub memfree: Option<OsString>,
+    pub noswap: bool,
     pub ungroup_tty: bool,
     // Output.
     pub keep_order: bool,

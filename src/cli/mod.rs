@@ -15,6 +15,8 @@
 //! be read (one line `parx: ...` on stderr), as GNU parallel.
 
 mod config;
+mod cpuinfo;
+mod envvars;
 mod flags;
 mod generate;
 mod help;
@@ -174,9 +176,18 @@ pub fn main_as(program: &std::ffi::OsStr, args: Vec<OsString>) -> i32 {
         println!("{MAX_COMMAND_LINE}");
         return 0;
     }
-    if low.print_cpus {
-        println!("{}", cpus());
+    if let Some(which) = low.print_cpus {
+        println!("{}", cpuinfo::count(which));
         return 0;
+    }
+    if low.record_env {
+        return match envvars::record_env() {
+            Ok(()) => 0,
+            Err(e) => report(&e),
+        };
+    }
+    if let Err(e) = envvars::check_env_names(&low.env) {
+        return report(&e);
     }
     if semaphore::wanted(&low, semaphore::is_sem(program)) {
         return semaphore::run(&low);

@@ -14,6 +14,7 @@ use rustix::event::epoll;
 
 use super::capacity::{self, Capacity};
 use super::feed::{Feed, StdinWriter, WriteState};
+use super::gate::{StartGate, Verdict};
 use super::launch::{JobIo, JobState, Launched, Outcome, StartError};
 use super::policy::{HaltOn, HaltWhen, Threshold, Timeout, exit_code_for_failures};
 use super::sentinel::Sentinel;
@@ -101,6 +102,8 @@ struct Running<J> {
     /// signal to parx, output closed): it is neither printed nor logged,
     /// as in GNU parallel, so `--resume` runs it again.
     interrupted: bool,
+    /// Stopped to free memory (`--memfree`): queued again, not counted.
+    requeued: bool,
 }
 
 /// Why parx ends a running job.
@@ -181,6 +184,8 @@ struct Scheduler<'a, J, I> {
     output: Box<dyn Output>,
     joblog: Option<JobLog>,
     skip: HashSet<u64>,
+    /// Every job's stdin unless it is fed: `/dev/null`, or
+    /// [`RunOptions::job_stdin`].
     devnull: OwnedFd,
     env_pid: OsString,
     stop: Option<Stop>,
@@ -190,6 +195,10 @@ struct Scheduler<'a, J, I> {
     succeeded: u64,
     runtimes: Vec<f64>,
     last_start: Option<Instant>,
+    /// `--load`, `--memfree`, `--noswap`, `-j FILE` (`None`: none given).
+    gate: Option<StartGate>,
+    /// When the gate is next looked at, while it holds jobs back.
+    gate_wait: Option<Instant>,
     /// When orphaned grandchildren are next reaped (see [`ORPHAN_REAP_EVERY`]).
     next_orphan_reap: Instant,
     error: Option<String>,
@@ -252,7 +261,15 @@ where
         let spill = Spill::shared_in(opts.memory_budget, opts.tmpdir.clone());
         let save = opts.save.as_ref();
         let output = output::make_with(opts.output, opts.keep_order, save, Sinks::std(), spill);
-        let devnull = sys::spawn::dev_null().map_err(|e| format!("can not open /dev/null: {e}"))?;
+        let devnull = match &opts.job_stdin {
+            None => sys::spawn::dev_null().map_err(|e| format!("can not open /dev/null: {e}"))?,
+            Some(path) => std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(path)
+                .map(OwnedFd::from)
+                .map_err(|e| format!("can not open {}: {e}", path.display()))?,
+        };
         let sentinel = match &opts.sentinel {
             Some(exe) => {
                 Some(Sentinel::start(exe).map_err(|e| format!("can not start the sentinel: {e}"))?)
@@ -287,6 +304,11 @@ where
             succeeded: 0,
             runtimes: Vec::new(),
             last_start: None,
+            gate: opts
+                .gate
+                .any()
+                .then(|| StartGate::new(opts.gate.clone(), super::cpus())),
+            gate_wait: None,
             next_orphan_reap: Instant::now() + ORPHAN_REAP_EVERY,
             error: None,
             buf: vec![0; BULK_PIPE_SIZE],
@@ -342,7 +364,8 @@ where
             failed: self.failed,
             total: self
                 .input_done
-                .then_some(self.started_count + self.retry_queue.len() as u64),
+                .then_some(self.started_count + self.retry_queue.len() as u64)
+                .or(self.opts.total_jobs),
         }
     }
 
@@ -406,6 +429,10 @@ where
             let Some(pending) = self.next_job() else {
                 return;
             };
+            if !self.gate_allows_start() {
+                self.retry_queue.push_front(pending);
+                return;
+            }
             let Some(slot) = self.slots.take() else {
                 return;
             };
@@ -413,6 +440,52 @@ where
                 self.error = Some(e);
                 self.begin_stop(Stop::Halted(255));
             }
+        }
+    }
+
+    /// Asks the start gate (`--load`, `--memfree`, `--noswap`, `-j FILE`)
+    /// whether another job may start now.
+    fn gate_allows_start(&mut self) -> bool {
+        let Some(gate) = self.gate.as_mut() else {
+            return true;
+        };
+        if gate
+            .jobs_limit()
+            .is_some_and(|limit| self.n_running >= limit)
+        {
+            // Looked at again when a job ends.
+            self.gate_wait = None;
+            return false;
+        }
+        match gate.check(self.n_running) {
+            Verdict::Go => {
+                self.gate_wait = None;
+                true
+            }
+            Verdict::WaitUntil(at) => {
+                self.gate_wait = Some(at);
+                false
+            }
+            Verdict::StopYoungest(at) => {
+                self.gate_wait = Some(at);
+                self.stop_youngest();
+                false
+            }
+        }
+    }
+
+    /// `--memfree`: stops the job started last (along `--termseq`); it is
+    /// queued again when it has ended.
+    fn stop_youngest(&mut self) {
+        let youngest = self
+            .running
+            .iter_mut()
+            .flatten()
+            .filter(|r| r.outcome.is_none() && r.kill.is_none())
+            .max_by_key(|r| r.started);
+        if let Some(r) = youngest {
+            r.requeued = true;
+            r.kill = Some((0, Instant::now()));
         }
     }
 
@@ -624,6 +697,7 @@ where
             ending: None,
             timed_out: false,
             interrupted: false,
+            requeued: false,
         };
         self.register_pidfds(slot, &mut running)?;
         self.running[slot] = Some(running);
@@ -710,6 +784,7 @@ where
             ending: None,
             timed_out: false,
             interrupted: false,
+            requeued: false,
         };
         self.running[slot] = Some(running);
         self.n_running += 1;
@@ -966,9 +1041,17 @@ where
                 s.ended(g);
             }
         }
+        if let Some(g) = self.gate.as_mut() {
+            g.job_ended();
+        }
         let Some(outcome) = r.outcome.clone() else {
             return;
         };
+        if r.requeued && self.stop.is_none() {
+            self.output.discard(r.seq);
+            self.retry_queue.push_front(Pending::new(r.job, r.attempt));
+            return;
+        }
         let runtime = r.started.elapsed().as_secs_f64();
         let success = outcome.status.success() && !r.timed_out;
         if r.interrupted {
@@ -1159,6 +1242,11 @@ where
             && !self.nothing_left_to_start()
         {
             consider(last + delay);
+        }
+        if let Some(at) = self.gate_wait
+            && !self.nothing_left_to_start()
+        {
+            consider(at);
         }
         next
     }
