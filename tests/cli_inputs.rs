@@ -114,7 +114,7 @@ impl FromBytes for std::ffi::OsStr {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn quoting_round_trips_through_bash(value in proptest::collection::vec(1u8..=255, 0..24)) {

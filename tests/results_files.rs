@@ -192,7 +192,7 @@ fn missing_tmpdir_is_an_error() {
     );
     assert_eq!(out.status.code(), Some(255));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("nope") && err.contains("--files"), "{err}");
+    assert!(err.contains("nope") && err.contains("--tmpdir"), "{err}");
 }
 
 #[test]

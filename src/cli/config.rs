@@ -133,8 +133,11 @@ pub struct Config {
     pub workdir: Option<PathBuf>,
     /// `--process-slot-var`: the variable that holds the slot number - 1.
     pub process_slot_var: Option<OsString>,
-    /// `--tmpdir` (default `$TMPDIR` or `/tmp`).
+    /// `--tmpdir` (default `$TMPDIR` or `/tmp`), checked to be a
+    /// directory parx can write in.
     pub tmpdir: Option<PathBuf>,
+    /// `--output-memory` in bytes.
+    pub output_memory: Option<usize>,
     /// `--env` names.
     pub env: Vec<OsString>,
     /// `--shuf`.
@@ -206,6 +209,32 @@ fn text(option: &str, v: &OsString) -> Result<String, CliError> {
             option: option.into(),
             why: "is not valid UTF-8".into(),
         })
+}
+
+/// `--tmpdir` must name a directory parx can make files in: found out
+/// before any job runs, not when the first output spills.
+fn check_tmpdir(dir: &std::path::Path) -> Result<(), CliError> {
+    let why = match std::fs::metadata(dir) {
+        Ok(m) if !m.is_dir() => format!("{} is not a directory", dir.display()),
+        Ok(_) => match rustix::fs::access(
+            dir,
+            rustix::fs::Access::WRITE_OK | rustix::fs::Access::EXEC_OK,
+        ) {
+            Ok(()) => return Ok(()),
+            Err(e) => format!("can not write in {}: {}", dir.display(), io_text(e.into())),
+        },
+        Err(e) => format!("{}: {}", dir.display(), io_text(e)),
+    };
+    Err(bad("--tmpdir", why))
+}
+
+/// An OS error as a user reads it, without Rust's `(os error N)`.
+fn io_text(e: std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
 }
 
 fn bad(option: &str, why: impl Into<String>) -> CliError {
@@ -692,6 +721,21 @@ impl Config {
             .map(|m| parse_size("--memfree", &m))
             .transpose()?
             .map(|m| m as u64);
+        let output_memory = s(&low.output_memory, "--output-memory")?
+            .map(|m| parse_size("--output-memory", &m))
+            .transpose()?
+            .map(|m| {
+                if m < 0.0 {
+                    Err(bad("--output-memory", "must not be negative"))
+                } else {
+                    Ok(m as usize)
+                }
+            })
+            .transpose()?;
+        let tmpdir = low.tmpdir.map(PathBuf::from);
+        if let Some(dir) = &tmpdir {
+            check_tmpdir(dir)?;
+        }
         let total_jobs = s(&low.total_jobs, "--total-jobs")?
             .map(|t| parse_size("--total-jobs", &t).map(|v| v as u64))
             .transpose()?;
@@ -776,7 +820,8 @@ impl Config {
             nice,
             workdir: low.workdir.map(PathBuf::from),
             process_slot_var: low.process_slot_var,
-            tmpdir: low.tmpdir.map(PathBuf::from),
+            tmpdir,
+            output_memory,
             env: low.env,
             shuf: low.shuf,
             load: s(&low.load, "--load")?

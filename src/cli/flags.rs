@@ -609,9 +609,20 @@ pub static FLAGS: &[Flag] = &[
         None,
         Required("DIR"),
         Run,
-        "Directory for temporary files",
+        "Directory for temporary files (also output spilled past --output-memory)",
         |a, v| {
             a.tmpdir = Some(val(v)?);
+            Ok(())
+        }
+    ),
+    flag!(
+        &["output-memory"],
+        None,
+        Required("SIZE"),
+        Run,
+        "Hold up to SIZE bytes of unprinted job output in memory, then spill to --tmpdir (default 16M)",
+        |a, v| {
+            a.output_memory = Some(val(v)?);
             Ok(())
         }
     ),

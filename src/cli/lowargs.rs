@@ -68,6 +68,7 @@ pub struct LowArgs {
     pub workdir: Option<OsString>,
     pub process_slot_var: Option<OsString>,
     pub tmpdir: Option<OsString>,
+    pub output_memory: Option<OsString>,
     pub env: Vec<OsString>,
     pub record_env: bool,
     pub shuf: bool,

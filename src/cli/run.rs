@@ -95,6 +95,10 @@ pub fn run_options(config: &Config) -> RunOptions {
         .process_slot_var
         .as_ref()
         .map(|v| v.to_string_lossy().into_owned());
+    o.tmpdir = config.tmpdir.clone();
+    if let Some(m) = config.output_memory {
+        o.memory_budget = m;
+    }
     o.print_command = config.verbose > 0;
     o.trace_command = config.print_stderr;
     o.sentinel = std::env::current_exe().ok();

@@ -103,6 +103,12 @@ impl StdinWriter {
         }
     }
 
+    /// The feed back, for a job that did not start after all (nothing
+    /// has been written yet).
+    pub(crate) fn into_feed(self) -> Box<dyn Feed> {
+        self.feed
+    }
+
     pub(crate) fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
         self.pipe.as_fd()
     }

@@ -85,6 +85,16 @@ impl Outcome {
     }
 }
 
+/// Why a job's processes could not be started.
+#[derive(Debug)]
+pub struct StartError {
+    /// What failed (it names the program when one could not be spawned).
+    pub error: io::Error,
+    /// Nothing of the job ran yet (no process was spawned), so starting it
+    /// again later repeats nothing.
+    pub repeatable: bool,
+}
+
 /// Where a launched job is.
 pub enum JobState {
     /// Processes are still running.
@@ -110,7 +120,7 @@ impl Launched {
         io: JobIo,
         env: &[(&str, OsString)],
         shell: &JobShell,
-    ) -> io::Result<Launched> {
+    ) -> Result<Launched, StartError> {
         let mut script = Script::new(command);
         if let Some(why) = shell.reason(&script, io.cwd.as_deref()) {
             script = Script::in_shell(command, why);
@@ -129,8 +139,14 @@ impl Launched {
             shell: Some(shell.path.clone()),
             fresh_output_pipes: io.fresh_pipes,
         };
-        let mut exec = Execution::new(script, ctx)?;
-        let step = exec.start()?;
+        let mut exec = Execution::new(script, ctx).map_err(|error| StartError {
+            error,
+            repeatable: true,
+        })?;
+        let step = exec.start().map_err(|error| StartError {
+            error,
+            repeatable: !exec.has_spawned(),
+        })?;
         let mut launched = Launched {
             exec,
             groups: HashSet::new(),

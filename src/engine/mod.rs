@@ -7,6 +7,7 @@
 //! thread per job: one `epoll_wait` sleeps until a pipe has data, a child
 //! exits, a signal arrives or a deadline (timeout, `--delay`) passes.
 
+mod capacity;
 mod feed;
 pub mod gate;
 mod job_shell;
@@ -22,7 +23,7 @@ use std::time::Duration;
 pub use feed::{Chunk, Chunks, Feed};
 pub use gate::{GateOptions, JobsFile};
 pub use job_shell::JobShell;
-pub use launch::{JobIo, JobState, Launched, Outcome};
+pub use launch::{JobIo, JobState, Launched, Outcome, StartError};
 pub use policy::{Halt, HaltOn, HaltWhen, TermSeq, Threshold, Timeout};
 pub use scheduler::run;
 
@@ -102,8 +103,12 @@ pub struct RunOptions {
     pub progress: ProgressStyle,
     /// The shell for commands parx does not run itself, and which those are.
     pub shell: JobShell,
-    /// Bytes of job output held in memory before spilling to disk.
+    /// Bytes of job output held in memory before spilling to disk
+    /// (`--output-memory`).
     pub memory_budget: usize,
+    /// Where output past the memory budget is spilled (`--tmpdir`;
+    /// `None`: `$TMPDIR`, else `/tmp`).
+    pub tmpdir: Option<PathBuf>,
     /// `--workdir`: the directory jobs run in (`None`: parx's own).
     pub workdir: Option<PathBuf>,
     /// `--process-slot-var NAME`: NAME is set to the job's slot - 1.
@@ -145,6 +150,7 @@ impl Default for RunOptions {
             progress: ProgressStyle::None,
             shell: JobShell::default(),
             memory_budget: 16 << 20,
+            tmpdir: None,
             workdir: None,
             process_slot_var: None,
             print_command: false,

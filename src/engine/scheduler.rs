@@ -12,9 +12,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rustix::event::epoll;
 
-use super::feed::{StdinWriter, WriteState};
+use super::capacity::{self, Capacity};
+use super::feed::{Feed, StdinWriter, WriteState};
 use super::gate::{StartGate, Verdict};
-use super::launch::{JobIo, JobState, Launched, Outcome};
+use super::launch::{JobIo, JobState, Launched, Outcome, StartError};
 use super::policy::{HaltOn, HaltWhen, Timeout, exit_code_for_failures};
 use super::sentinel::Sentinel;
 use super::slots::Slots;
@@ -135,6 +136,45 @@ fn open_mode(append: bool, resume: bool) -> joblog::OpenMode {
 struct Pending<J> {
     job: J,
     attempt: u32,
+    /// The job's stdin, kept from a start that ran short of fds or
+    /// processes (`None`: ask the job).
+    stdin: Option<Box<dyn Feed>>,
+    /// Starts of this job that ran short of fds or processes.
+    short_tries: u32,
+}
+
+impl<J> Pending<J> {
+    fn new(job: J, attempt: u32) -> Pending<J> {
+        Pending {
+            job,
+            attempt,
+            stdin: None,
+            short_tries: 0,
+        }
+    }
+}
+
+/// The fds a job starts with ([`Scheduler::job_fds`]).
+struct JobFds {
+    io: JobIo,
+    out_r: Option<OwnedFd>,
+    err_r: Option<OwnedFd>,
+    writer: Option<StdinWriter>,
+}
+
+/// A job's fds could not be made: what failed, and the job's stdin feed
+/// if it had been taken already.
+struct FdError {
+    what: &'static str,
+    error: io::Error,
+    feed: Option<Box<dyn Feed>>,
+}
+
+/// A command line and a newline, as `-v` and `-t` print it.
+fn command_line(command: &[u8]) -> Vec<u8> {
+    let mut line = command.to_vec();
+    line.push(b'\n');
+    line
 }
 
 struct Scheduler<'a, J, I> {
@@ -143,6 +183,8 @@ struct Scheduler<'a, J, I> {
     input_done: bool,
     retry_queue: VecDeque<Pending<J>>,
     slots: Slots,
+    /// How many jobs may run at once (lowered when fds or processes run out).
+    capacity: Capacity,
     running: Vec<Option<Running<J>>>,
     n_running: usize,
     epoll: OwnedFd,
@@ -227,7 +269,10 @@ where
             ),
             None => None,
         };
-        let spill = Spill::shared(opts.memory_budget);
+        // Writing past a file size limit (`ulimit -f`) fails with EFBIG
+        // rather than killing parx: a spill that fails is reported.
+        sys::signal::ignore_file_size_signal();
+        let spill = Spill::shared_in(opts.memory_budget, opts.tmpdir.clone());
         let save = opts.save.as_ref();
         let output = output::make_with(opts.output, opts.keep_order, save, Sinks::std(), spill);
         let devnull = match &opts.job_stdin {
@@ -239,23 +284,28 @@ where
                 .map(OwnedFd::from)
                 .map_err(|e| format!("can not open {}: {e}", path.display()))?,
         };
+        let sentinel = match &opts.sentinel {
+            Some(exe) => {
+                Some(Sentinel::start(exe).map_err(|e| format!("can not start the sentinel: {e}"))?)
+            }
+            None => None,
+        };
+        // Last, once parx's own fds are open: they count against the limit.
+        let mut capacity = Capacity::new(opts.jobs);
+        capacity.refill_reserve(&devnull, 0);
         Ok(Scheduler {
             opts,
             jobs,
             input_done: false,
             retry_queue: VecDeque::new(),
             slots: Slots::new(opts.jobs),
+            capacity,
             running: (0..=opts.jobs.max(1)).map(|_| None).collect(),
             n_running: 0,
             epoll,
             signals: Some(signals),
             progress: Progress::new(opts.progress),
-            sentinel: match &opts.sentinel {
-                Some(exe) => Some(
-                    Sentinel::start(exe).map_err(|e| format!("can not start the sentinel: {e}"))?,
-                ),
-                None => None,
-            },
+            sentinel,
             output,
             joblog,
             skip,
@@ -350,7 +400,7 @@ where
             Some(Stop::Signal(sig)) => 128 + sig,
             Some(Stop::BrokenPipe) => 128 + libc::SIGPIPE,
             Some(Stop::Halted(code)) => code,
-            None if self.error.is_some() => 255,
+            None if self.error.is_some() || self.output.incomplete() > 0 => 255,
             None => match self.opts.halt {
                 Some(halt) => halt.status_unreached(self.failed, self.started_count),
                 None => exit_code_for_failures(self.failed),
@@ -378,7 +428,7 @@ where
                         }
                         continue;
                     }
-                    return Some(Pending { job, attempt: 1 });
+                    return Some(Pending::new(job, 1));
                 }
             }
         }
@@ -386,7 +436,8 @@ where
     }
 
     fn start_jobs(&mut self) {
-        while self.stop.is_none() && self.slots.any_free() {
+        while self.stop.is_none() && self.slots.any_free() && self.n_running < self.capacity.limit()
+        {
             if let (Some(delay), Some(last)) = (self.opts.delay, self.last_start)
                 && last.elapsed() < delay
             {
@@ -455,52 +506,115 @@ where
         }
     }
 
-    fn start(&mut self, pending: Pending<J>, slot: usize) -> Result<(), String> {
-        let Pending { mut job, attempt } = pending;
-        let seq = job.seq();
-        let command = job.command_line(slot);
-        let tag: Option<Rc<[u8]>> = job.tag(slot).map(|mut t| {
-            t.push(b'\t');
-            t.into()
-        });
-        let (stdin, feed) = match job.take_stdin() {
-            Some(feed) => {
-                // Jobs fed with blocks move megabytes: a bigger pipe means
-                // fewer writes and wakeups per block.
-                let p = Pipe::with_capacity(BULK_PIPE_SIZE)
-                    .map_err(|e| format!("can not create a pipe: {e}"))?;
-                rustix::io::ioctl_fionbio(&p.write, true)
-                    .map_err(|e| format!("can not make a pipe non-blocking: {e}"))?;
-                (p.read, Some(StdinWriter::new(p.write, feed)))
-            }
-            None => (
-                self.devnull
-                    .try_clone()
-                    .map_err(|e| format!("dup /dev/null: {e}"))?,
-                None,
-            ),
-        };
+    /// The fds a job starts with, and the writer of its stdin. On failure,
+    /// what failed, the error, and the job's stdin feed if it was taken.
+    fn job_fds(&mut self, job: &mut Pending<J>) -> Result<JobFds, FdError> {
         let ungrouped = self.opts.output == output::Mode::Ungroup;
+        let feed = match job.stdin.take() {
+            Some(feed) => Some(feed),
+            None => job.job.take_stdin(),
+        };
+        let bulk = feed.is_some();
+        let fail = |what: &'static str, feed: Option<Box<dyn Feed>>| {
+            move |e: io::Error| FdError {
+                what,
+                error: e,
+                feed,
+            }
+        };
         let (out_r, out_w, err_r, err_w) = if ungrouped {
-            let out = sys::spawn::dup_std(1).map_err(|e| format!("dup stdout: {e}"))?;
-            let err = sys::spawn::dup_std(2).map_err(|e| format!("dup stderr: {e}"))?;
+            let out = match sys::spawn::dup_std(1) {
+                Ok(fd) => fd,
+                Err(e) => return Err(fail("dup stdout", feed)(e)),
+            };
+            let err = match sys::spawn::dup_std(2) {
+                Ok(fd) => fd,
+                Err(e) => return Err(fail("dup stderr", feed)(e)),
+            };
             (None, out, None, err)
         } else {
-            let o = if feed.is_some() {
+            // Jobs fed with blocks move megabytes: a bigger pipe means
+            // fewer writes and wakeups per block.
+            let o = if bulk {
                 Pipe::with_capacity(BULK_PIPE_SIZE)
             } else {
                 Pipe::new()
-            }
-            .map_err(|e| format!("can not create a pipe: {e}"))?;
-            let e = Pipe::new().map_err(|e| format!("can not create a pipe: {e}"))?;
+            };
+            let o = match o {
+                Ok(p) => p,
+                Err(e) => return Err(fail("can not create a pipe", feed)(e)),
+            };
+            let e = match Pipe::new() {
+                Ok(p) => p,
+                Err(e) => return Err(fail("can not create a pipe", feed)(e)),
+            };
             // parx's read ends never block the event loop; the jobs' write
             // ends stay blocking, as programs expect.
             for end in [&o.read, &e.read] {
-                rustix::io::ioctl_fionbio(end, true)
-                    .map_err(|e| format!("can not make a pipe non-blocking: {e}"))?;
+                if let Err(e) = rustix::io::ioctl_fionbio(end, true) {
+                    return Err(fail("can not make a pipe non-blocking", feed)(e.into()));
+                }
             }
             (Some(o.read), o.write, Some(e.read), e.write)
         };
+        let (stdin, writer) = match feed {
+            Some(feed) => {
+                let p = match Pipe::with_capacity(BULK_PIPE_SIZE) {
+                    Ok(p) => p,
+                    Err(e) => return Err(fail("can not create a pipe", Some(feed))(e)),
+                };
+                if let Err(e) = rustix::io::ioctl_fionbio(&p.write, true) {
+                    return Err(fail("can not make a pipe non-blocking", Some(feed))(
+                        e.into(),
+                    ));
+                }
+                (p.read, Some(StdinWriter::new(p.write, feed)))
+            }
+            None => match self.devnull.try_clone() {
+                Ok(fd) => (fd, None),
+                Err(e) => return Err(fail("dup /dev/null", None)(e)),
+            },
+        };
+        Ok(JobFds {
+            io: JobIo {
+                stdin,
+                stdout: out_w,
+                stderr: err_w,
+                cwd: self.opts.workdir.clone(),
+                fresh_pipes: !ungrouped,
+            },
+            out_r,
+            err_r,
+            writer,
+        })
+    }
+
+    fn start(&mut self, mut pending: Pending<J>, slot: usize) -> Result<(), String> {
+        let seq = pending.job.seq();
+        let command = pending.job.command_line(slot);
+        let fds = match self.job_fds(&mut pending) {
+            Ok(fds) => fds,
+            Err(FdError { what, error, feed }) => {
+                pending.stdin = feed;
+                return match capacity::shortage(&error) {
+                    Some(kind) => {
+                        self.short_of(pending, slot, command, error, kind);
+                        Ok(())
+                    }
+                    None => Err(format!("{what}: {error}")),
+                };
+            }
+        };
+        let JobFds {
+            io,
+            out_r,
+            err_r,
+            writer: feed,
+        } = fds;
+        let tag: Option<Rc<[u8]>> = pending.job.tag(slot).map(|mut t| {
+            t.push(b'\t');
+            t.into()
+        });
         let mut env = vec![
             ("PARALLEL_SEQ", OsString::from(seq.to_string())),
             ("PARALLEL_JOBSLOT", OsString::from(slot.to_string())),
@@ -510,40 +624,52 @@ where
             // GNU parallel's --process-slot-var counts from 0.
             env.push((name, OsString::from(slot.saturating_sub(1).to_string())));
         }
-        let io = JobIo {
-            stdin,
-            stdout: out_w,
-            stderr: err_w,
-            cwd: self.opts.workdir.clone(),
-            fresh_pipes: !ungrouped,
-        };
-        if let Some(place) = job.destination(slot) {
+        if let Some(place) = pending.job.destination(slot) {
             // GNU parallel too stops before the job when it has nowhere
             // to save its output.
             self.output
                 .destination(seq, place.map_err(|e| e.to_string())?);
         }
         self.output.started(seq, tag);
-        if self.opts.print_command || self.opts.trace_command {
-            let mut line = command.clone();
-            line.push(b'\n');
-            if self.opts.print_command
-                && let Err(e) = self.output.data(seq, Stream::Stdout, &line)
-            {
-                self.output_failed(e);
-            }
-            if self.opts.trace_command {
-                use std::io::Write;
-                let _ = io::stderr().lock().write_all(&line);
-            }
+        if self.opts.print_command
+            && let Err(e) = self
+                .output
+                .data(seq, Stream::Stdout, &command_line(&command))
+        {
+            self.output_failed(e);
         }
-        let launched = match Launched::start(&command, io, &env, &self.opts.shell) {
+        self.capacity.release_reserve();
+        let launched = Launched::start(&command, io, &env, &self.opts.shell);
+        self.capacity.refill_reserve(
+            &self.devnull,
+            self.n_running + usize::from(launched.is_ok()),
+        );
+        let launched = match launched {
             Ok(l) => l,
-            Err(e) => {
-                self.start_failed(job, seq, slot, attempt, command, e);
+            Err(StartError { error, repeatable }) => {
+                match capacity::shortage(&error) {
+                    Some(kind) if repeatable => {
+                        // Nothing of the job ran: it starts again later, as
+                        // if for the first time.
+                        self.output.discard(seq);
+                        pending.stdin = feed.map(StdinWriter::into_feed);
+                        self.short_of(pending, slot, command, error, kind);
+                    }
+                    _ => {
+                        if let Some(kind) = capacity::shortage(&error) {
+                            self.capacity.lower(self.n_running, kind);
+                        }
+                        self.start_failed(pending, seq, slot, command, error);
+                    }
+                }
                 return Ok(());
             }
         };
+        if self.opts.trace_command {
+            use std::io::Write;
+            let _ = io::stderr().lock().write_all(&command_line(&command));
+        }
+        let Pending { job, attempt, .. } = pending;
         let generation = self.started_count;
         let add = |fd: &OwnedFd, kind| {
             epoll::add(
@@ -610,17 +736,50 @@ where
         Ok(())
     }
 
+    /// A job could not start because fds or processes ran out, and nothing
+    /// of it ran. With other jobs running, it waits at the head of the
+    /// queue and fewer jobs run at once from now on. With none running,
+    /// parx's own orphans are reaped and the job is tried once more; if it
+    /// still can not start, it is reported as failed and the run goes on.
+    fn short_of(
+        &mut self,
+        mut pending: Pending<J>,
+        slot: usize,
+        command: Vec<u8>,
+        error: io::Error,
+        kind: capacity::Shortage,
+    ) {
+        if self.n_running > 0 || pending.short_tries == 0 {
+            if self.n_running > 0 {
+                self.capacity.lower(self.n_running, kind);
+            } else {
+                let _ = sys::reap::reap_orphans();
+            }
+            pending.short_tries += 1;
+            self.slots.give_back(slot);
+            self.retry_queue.push_front(pending);
+            return;
+        }
+        let seq = pending.job.seq();
+        let tag: Option<Rc<[u8]>> = pending.job.tag(slot).map(|mut t| {
+            t.push(b'\t');
+            t.into()
+        });
+        self.output.started(seq, tag);
+        self.start_failed(pending, seq, slot, command, error);
+    }
+
     /// A job whose processes could not be started at all (out of fds or
     /// processes): it fails with status 126, the run goes on.
     fn start_failed(
         &mut self,
-        job: J,
+        pending: Pending<J>,
         seq: u64,
         slot: usize,
-        attempt: u32,
         command: Vec<u8>,
         err: io::Error,
     ) {
+        let Pending { job, attempt, .. } = pending;
         let msg = format!("parx: can not start job {seq}: {err}\n");
         let _ = self.output.data(seq, Stream::Stderr, msg.as_bytes());
         let now = Instant::now();
@@ -802,7 +961,10 @@ where
         let Some(launched) = r.launched.as_mut() else {
             return;
         };
-        match launched.poll() {
+        self.capacity.release_reserve();
+        let polled = launched.poll();
+        self.capacity.refill_reserve(&self.devnull, self.n_running);
+        match polled {
             Ok(JobState::Done(outcome)) => self.ended(slot, outcome),
             Ok(JobState::Running) => {
                 // A later stage of an and-or list may have started.
@@ -814,13 +976,34 @@ where
                 }
                 self.running[slot] = r;
             }
-            Err(e) => {
-                self.error = Some(format!("waiting for a job: {e}"));
-            }
+            Err(e) => self.end_broken_job(slot, e),
         }
         if self.running[slot].as_ref().is_some_and(|r| r.finished()) {
             self.complete(slot);
         }
+    }
+
+    /// A running job could not go on (a later command of it could not be
+    /// started: out of fds or processes). It ends here as failed, with
+    /// the reason on its stderr: its processes are killed and its fds
+    /// closed, so its output pipes reach EOF and it is reported like any
+    /// job. Its later commands do not run.
+    fn end_broken_job(&mut self, slot: usize, e: io::Error) {
+        if let Some(kind) = capacity::shortage(&e) {
+            self.capacity.lower(self.n_running, kind);
+        }
+        let Some(r) = self.running[slot].as_mut() else {
+            return;
+        };
+        let msg = format!("parx: job {} could not go on: {e}\n", r.seq);
+        let seq = r.seq;
+        if let Some(l) = r.launched.take() {
+            l.signal(libc::SIGKILL);
+        }
+        if let Err(e) = self.output.data(seq, Stream::Stderr, msg.as_bytes()) {
+            self.output_failed(e);
+        }
+        self.ended(slot, Outcome::failed_to_start(126));
     }
 
     /// Every process of the job in `slot` has ended. All they wrote is in
@@ -887,10 +1070,7 @@ where
         };
         if r.requeued && self.stop.is_none() {
             self.output.discard(r.seq);
-            self.retry_queue.push_front(Pending {
-                job: r.job,
-                attempt: r.attempt,
-            });
+            self.retry_queue.push_front(Pending::new(r.job, r.attempt));
             return;
         }
         let runtime = r.started.elapsed().as_secs_f64();
@@ -905,10 +1085,8 @@ where
         }
         if !success && r.attempt < self.opts.retries && self.stop.is_none() {
             self.output.discard(r.seq);
-            self.retry_queue.push_back(Pending {
-                job: r.job,
-                attempt: r.attempt + 1,
-            });
+            self.retry_queue
+                .push_back(Pending::new(r.job, r.attempt + 1));
             return;
         }
         if let Err(e) = self.output.finished(r.seq) {

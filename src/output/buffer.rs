@@ -5,12 +5,19 @@
 //! at creation, so nothing is left behind even after `kill -9`) that
 //! buffers append to once the run's in-memory budget is spent. One file for
 //! the whole run means `-k` behind a slow job holds one fd, not one per
-//! waiting job, and memory stays bounded however many jobs wait.
+//! waiting job, and memory stays bounded however many jobs wait. The file
+//! is emptied whenever no buffer holds bytes in it, so it does not grow
+//! with the run.
+//!
+//! If the spill file can not be written (disk full, file size limit), the
+//! buffer that needed it is marked incomplete and drops its bytes: a job's
+//! output is printed whole or not at all, never with a hole in it.
 
 use std::cell::RefCell;
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
 use std::rc::Rc;
 
 /// The run-wide spill file and in-memory budget, shared by every buffer.
@@ -18,8 +25,12 @@ use std::rc::Rc;
 pub struct Spill {
     file: Option<File>,
     end: u64,
+    /// Bytes of the file that buffers still hold.
+    live: u64,
     in_memory: usize,
     budget: usize,
+    /// Where the spill file is made (`None`: `$TMPDIR`, else `/tmp`).
+    dir: Option<PathBuf>,
 }
 
 /// A handle to the shared spill state (the engine is single-threaded).
@@ -29,11 +40,18 @@ impl Spill {
     /// A spill area allowing `budget` bytes of buffered output in memory
     /// across all buffers before spilling to disk.
     pub fn shared(budget: usize) -> SharedSpill {
+        Spill::shared_in(budget, None)
+    }
+
+    /// As [`Spill::shared`], with the spill file in `dir` (`--tmpdir`).
+    pub fn shared_in(budget: usize, dir: Option<PathBuf>) -> SharedSpill {
         Rc::new(RefCell::new(Spill {
             file: None,
             end: 0,
+            live: 0,
             in_memory: 0,
             budget,
+            dir,
         }))
     }
 
@@ -48,17 +66,36 @@ impl Spill {
     }
 
     fn append(&mut self, data: &[u8]) -> io::Result<u64> {
-        if self.file.is_none() {
-            self.file = Some(tempfile::tempfile()?);
-        }
-        let file = self
-            .file
-            .as_ref()
-            .ok_or_else(|| io::Error::other("no spill file"))?;
+        let file = match &self.file {
+            Some(f) => f,
+            None => {
+                let f = match &self.dir {
+                    Some(dir) => tempfile::tempfile_in(dir),
+                    None => tempfile::tempfile(),
+                }?;
+                self.file.insert(f)
+            }
+        };
         let offset = self.end;
         file.write_all_at(data, offset)?;
         self.end += data.len() as u64;
+        self.live += data.len() as u64;
         Ok(offset)
+    }
+
+    /// `len` bytes of the file are no longer held by any buffer; once none
+    /// are, the file is emptied and reused from its start.
+    fn release(&mut self, len: usize) {
+        self.live = self.live.saturating_sub(len as u64);
+        if self.live == 0 && self.end > 0 {
+            if let Some(f) = &self.file
+                && f.set_len(0).is_err()
+            {
+                // Keep appending after the old bytes rather than fail.
+                return;
+            }
+            self.end = 0;
+        }
     }
 }
 
@@ -74,6 +111,9 @@ pub struct OutputBuffer {
     spill: SharedSpill,
     segments: Vec<Segment>,
     len: u64,
+    /// Why bytes were lost (the spill file could not be written): the
+    /// buffer then holds nothing and takes nothing more.
+    lost: Option<String>,
 }
 
 /// Memory chunks smaller than this are kept while the budget allows;
@@ -87,7 +127,14 @@ impl OutputBuffer {
             spill: spill.clone(),
             segments: Vec::new(),
             len: 0,
+            lost: None,
         }
+    }
+
+    /// Why this buffer lost bytes, if it did: its contents are incomplete
+    /// and must not be printed.
+    pub fn lost(&self) -> Option<&str> {
+        self.lost.as_deref()
     }
 
     /// Total bytes held.
@@ -102,8 +149,10 @@ impl OutputBuffer {
 
     /// Appends `data`: to memory while the run's budget allows, else to the
     /// spill file.
+    /// If the spill file can not be written, the buffer drops everything
+    /// it holds and is marked incomplete ([`OutputBuffer::lost`]).
     pub fn push(&mut self, data: &[u8]) -> io::Result<()> {
-        if data.is_empty() {
+        if data.is_empty() || self.lost.is_some() {
             return Ok(());
         }
         self.len += data.len() as u64;
@@ -119,7 +168,15 @@ impl OutputBuffer {
             self.segments.push(Segment::Memory(data.to_vec()));
             return Ok(());
         }
-        let offset = spill.append(data)?;
+        let offset = match spill.append(data) {
+            Ok(offset) => offset,
+            Err(e) => {
+                drop(spill);
+                self.clear();
+                self.lost = Some(format!("can not write to the spill file: {e}"));
+                return Ok(());
+            }
+        };
         match self.segments.last_mut() {
             Some(Segment::Spilled { offset: o, len }) if *o + *len as u64 == offset => {
                 *len += data.len();
@@ -134,32 +191,26 @@ impl OutputBuffer {
 
     /// Writes everything held to `out`, in order, and empties the buffer.
     pub fn drain_to(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        let segments = std::mem::take(&mut self.segments);
+        let mut segments = std::mem::take(&mut self.segments).into_iter();
         self.len = 0;
         let mut scratch = Vec::new();
-        for seg in segments {
-            match seg {
+        while let Some(seg) = segments.next() {
+            let written = match seg {
                 Segment::Memory(bytes) => {
                     self.spill.borrow_mut().in_memory -= bytes.len();
-                    out.write_all(&bytes)?;
+                    out.write_all(&bytes)
                 }
                 Segment::Spilled { offset, len } => {
-                    let mut done = 0;
-                    while done < len {
-                        let n = (len - done).min(1 << 20);
-                        scratch.resize(n, 0);
-                        {
-                            let spill = self.spill.borrow();
-                            let file = spill
-                                .file
-                                .as_ref()
-                                .ok_or_else(|| io::Error::other("spill file missing"))?;
-                            file.read_exact_at(&mut scratch, offset + done as u64)?;
-                        }
-                        out.write_all(&scratch)?;
-                        done += n;
-                    }
+                    let r = copy_spilled(&self.spill, offset, len, out, &mut scratch);
+                    self.spill.borrow_mut().release(len);
+                    r
                 }
+            };
+            if let Err(e) = written {
+                // Give back what the rest held.
+                self.segments = segments.collect();
+                self.clear();
+                return Err(e);
             }
         }
         Ok(())
@@ -168,12 +219,39 @@ impl OutputBuffer {
     /// Drops everything held (a retried job's failed attempt).
     pub fn clear(&mut self) {
         for seg in self.segments.drain(..) {
-            if let Segment::Memory(bytes) = seg {
-                self.spill.borrow_mut().in_memory -= bytes.len();
+            match seg {
+                Segment::Memory(bytes) => self.spill.borrow_mut().in_memory -= bytes.len(),
+                Segment::Spilled { len, .. } => self.spill.borrow_mut().release(len),
             }
         }
         self.len = 0;
     }
+}
+
+/// Copies `len` bytes at `offset` of the spill file to `out`.
+fn copy_spilled(
+    spill: &SharedSpill,
+    offset: u64,
+    len: usize,
+    out: &mut dyn Write,
+    scratch: &mut Vec<u8>,
+) -> io::Result<()> {
+    let mut done = 0;
+    while done < len {
+        let n = (len - done).min(1 << 20);
+        scratch.resize(n, 0);
+        {
+            let spill = spill.borrow();
+            let file = spill
+                .file
+                .as_ref()
+                .ok_or_else(|| io::Error::other("spill file missing"))?;
+            file.read_exact_at(scratch, offset + done as u64)?;
+        }
+        out.write_all(scratch)?;
+        done += n;
+    }
+    Ok(())
 }
 
 impl Drop for OutputBuffer {

@@ -32,8 +32,17 @@ impl JobBuffers {
         }
     }
 
-    /// Prints stdout then stderr, each line tagged if a tag is set.
-    pub(crate) fn print(&mut self, sinks: &mut Sinks) -> io::Result<()> {
+    /// Prints stdout then stderr, each line tagged if a tag is set; or,
+    /// if bytes of job `seq` were lost, none of them and a line on stderr
+    /// saying so. Returns whether the output was whole.
+    pub(crate) fn print(&mut self, seq: u64, sinks: &mut Sinks) -> io::Result<bool> {
+        if let Some(why) = self.out.lost().or(self.err.lost()) {
+            let msg = format!("parx: job {seq}: output is incomplete ({why}): not printed\n");
+            self.out.clear();
+            self.err.clear();
+            sinks.get(Stream::Stderr).write_all(msg.as_bytes())?;
+            return Ok(false);
+        }
         let tag = self.tag.clone();
         for (buf, stream) in [
             (&mut self.out, Stream::Stdout),
@@ -48,7 +57,7 @@ impl JobBuffers {
                 None => buf.drain_to(sink)?,
             }
         }
-        Ok(())
+        Ok(true)
     }
 }
 
@@ -92,6 +101,7 @@ impl RunningJobs {
 pub struct Grouped {
     sinks: Sinks,
     running: RunningJobs,
+    incomplete: u64,
 }
 
 impl Grouped {
@@ -100,6 +110,7 @@ impl Grouped {
         Grouped {
             sinks,
             running: RunningJobs::new(spill),
+            incomplete: 0,
         }
     }
 }
@@ -114,10 +125,12 @@ impl Output for Grouped {
     }
 
     fn finished(&mut self, seq: u64) -> io::Result<()> {
-        match self.running.take(seq) {
-            Some(mut job) => job.print(&mut self.sinks),
-            None => Ok(()),
+        if let Some(mut job) = self.running.take(seq)
+            && !job.print(seq, &mut self.sinks)?
+        {
+            self.incomplete += 1;
         }
+        Ok(())
     }
 
     fn skipped(&mut self, _seq: u64) -> io::Result<()> {
@@ -130,5 +143,9 @@ impl Output for Grouped {
 
     fn buffered_in_memory(&self) -> usize {
         self.running.in_memory()
+    }
+
+    fn incomplete(&self) -> u64 {
+        self.incomplete
     }
 }

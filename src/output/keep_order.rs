@@ -20,6 +20,7 @@ pub struct KeepOrder {
     /// Finished (`Some`) or skipped (`None`) jobs not yet printed.
     done: BTreeMap<u64, Option<JobBuffers>>,
     next: u64,
+    incomplete: u64,
 }
 
 impl KeepOrder {
@@ -30,6 +31,7 @@ impl KeepOrder {
             running: RunningJobs::new(spill),
             done: BTreeMap::new(),
             next: 1,
+            incomplete: 0,
         }
     }
 
@@ -38,10 +40,13 @@ impl KeepOrder {
             if *entry.key() != self.next {
                 break;
             }
-            if let Some(mut job) = entry.remove() {
-                job.print(&mut self.sinks)?;
-            }
+            let seq = self.next;
             self.next += 1;
+            if let Some(mut job) = entry.remove()
+                && !job.print(seq, &mut self.sinks)?
+            {
+                self.incomplete += 1;
+            }
         }
         Ok(())
     }
@@ -73,5 +78,9 @@ impl Output for KeepOrder {
 
     fn buffered_in_memory(&self) -> usize {
         self.running.in_memory()
+    }
+
+    fn incomplete(&self) -> u64 {
+        self.incomplete
     }
 }

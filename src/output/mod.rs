@@ -77,6 +77,11 @@ pub trait Output {
     fn buffered_in_memory(&self) -> usize {
         0
     }
+    /// Jobs whose output was not printed because part of it was lost
+    /// (the spill file could not be written).
+    fn incomplete(&self) -> u64 {
+        0
+    }
 }
 
 /// Builds the output: saved to files if `save` says so (`-u` wins over

@@ -355,6 +355,12 @@ impl Execution {
         self.job.advance(&self.script)
     }
 
+    /// Whether any process of the job has been spawned (running or
+    /// ended): if not, nothing of the job ran outside parx.
+    pub fn has_spawned(&self) -> bool {
+        !self.job.live.is_empty() || !self.job.exits.is_empty()
+    }
+
     /// Sends `signal` to every running process of the job (their groups
     /// when they lead one).
     pub fn signal(&self, signal: i32) {
@@ -678,7 +684,7 @@ impl Job {
                 });
                 Ok(true)
             }
-            Err(e) => Err(io::Error::other(e.to_string())),
+            Err(e) => Err(io::Error::other(e)),
         }
     }
 
@@ -771,6 +777,7 @@ impl Job {
                 stage: 0,
                 status: None,
             }),
+            Err(e) if out_of_resources(&e) => return Err(io::Error::other(e)),
             Err(e) => {
                 let msg = format!("parx: cannot run {}: {e}\n", self.shell.to_string_lossy());
                 self.stderr_message(msg.as_bytes());
@@ -816,14 +823,20 @@ impl Job {
             ProcessGroup::Join(g) => Some(g),
             _ => None,
         };
+        // Every pipe first: if fds run out, they run out before any stage
+        // has started, and the whole pipeline can be started again later.
+        let mut pipes = Vec::with_capacity(n.saturating_sub(1));
+        for _ in 1..n {
+            pipes.push(Pipe::new()?.into_ends());
+        }
+        let mut pipes = pipes.into_iter();
         let mut prev_read: Option<Arc<OwnedFd>> = None;
         for (k, cmd) in pipeline.stages.iter().enumerate() {
             let stdin = match prev_read.take() {
                 Some(r) => r,
                 None => self.fd(0)?,
             };
-            let (stdout, fresh) = if k + 1 < n {
-                let (r, w) = Pipe::new()?.into_ends();
+            let (stdout, fresh) = if let Some((r, w)) = pipes.next() {
                 prev_read = Some(Arc::new(r));
                 let w = Arc::new(w);
                 (w.clone(), Some(w))
@@ -1081,7 +1094,6 @@ impl Job {
             for (n, fd) in &table {
                 sp.fd(*n, own(fd)?);
             }
-            job.held(&table);
             for (key, v) in job.vars.env_changes() {
                 match v {
                     Some(v) => sp.env(key, expand::os(v)),
@@ -1110,6 +1122,7 @@ impl Job {
         }
         match result {
             Ok(child) => {
+                self.held(&table);
                 if self.pgroup == ProcessGroup::New && group.is_none() {
                     *group = Some(child.pid());
                 }
@@ -1120,6 +1133,9 @@ impl Job {
                     status: None,
                 });
             }
+            // Out of processes or fds: not this command's failure, but the
+            // machine's; the caller decides (parx's engine waits for room).
+            Err(e) if out_of_resources(&e) => return Err(Launch::Io(io::Error::other(e))),
             Err(e) => {
                 let (code, msg) = self.spawn_error(name, e);
                 self.deliver(&table, fresh, Vec::new(), msg, code, k, group)?;
@@ -1394,11 +1410,20 @@ impl Job {
                         status: Some(status),
                     });
                 }
-                Err(e) => return Err(Launch::Io(io::Error::other(e.to_string()))),
+                Err(e) => return Err(Launch::Io(io::Error::other(e))),
             }
         }
         Ok(())
     }
+}
+
+/// A spawn that failed because the machine is out of processes, memory
+/// or fds, not because of the program.
+fn out_of_resources(e: &SpawnError) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EAGAIN | libc::ENOMEM | libc::EMFILE | libc::ENFILE)
+    )
 }
 
 fn write_all(fd: impl AsFd, mut bytes: &[u8]) -> io::Result<()> {

@@ -63,6 +63,17 @@ pub fn kill(pid: i32, signal: i32) -> io::Result<()> {
     kill_raw(pid, signal)
 }
 
+/// Makes a write past the file size limit (`ulimit -f`) fail with `EFBIG`
+/// instead of killing parx with SIGXFSZ. Jobs still get the default action:
+/// [`crate::sys::Spawn`] resets SIGXFSZ in every child.
+pub fn ignore_file_size_signal() {
+    // SAFETY: SIG_IGN installs no handler code; changing a disposition is
+    // safe at any time, and no other part of parx handles SIGXFSZ.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
+
 /// Signals delivered to parx, readable as an fd in an event loop.
 ///
 /// Once a `SignalPipe` is made, the registered signals no longer have their

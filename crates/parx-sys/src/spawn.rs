@@ -51,6 +51,27 @@ impl SpawnError {
             SpawnError::Io { .. } => 126,
         }
     }
+
+    /// The OS error code behind the failure, if there was one.
+    pub fn raw_os_error(&self) -> Option<i32> {
+        match self {
+            SpawnError::Io { source, .. } => source.raw_os_error(),
+            _ => None,
+        }
+    }
+}
+
+/// The OS error code behind `e`, also when `e` wraps a [`SpawnError`]
+/// (or another `io::Error`) to name the program that failed.
+pub fn os_error_code(e: &io::Error) -> Option<i32> {
+    if let Some(code) = e.raw_os_error() {
+        return Some(code);
+    }
+    let inner = e.get_ref()?;
+    if let Some(s) = inner.downcast_ref::<SpawnError>() {
+        return s.raw_os_error();
+    }
+    inner.downcast_ref::<io::Error>().and_then(os_error_code)
 }
 
 /// Signals whose disposition a child gets reset to the default, whatever

@@ -478,6 +478,11 @@ impl<'a> Parser<'a> {
             }
             Some(b'(') => return Err(Fail::Unsupported("command substitution")),
             Some(b'[') => return Err(Fail::Unsupported("$[...] arithmetic")),
+            // bash drops `\<newline>` before it reads `$`'s next byte
+            // (`$\<newline>[` is `$[`): rare enough to leave to bash.
+            Some(b'\\') if self.peek_byte(2) == Some(b'\n') => {
+                return Err(Fail::Unsupported("line continuation after `$'"));
+            }
             Some(b'$' | b'#' | b'@' | b'*' | b'!' | b'-' | b'0'..=b'9') => {
                 return Err(Fail::Unsupported("special parameter"));
             }
