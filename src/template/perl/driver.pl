@@ -1,0 +1,150 @@
+# parx's Perl co-process: evaluates {= perl expression =} replacement
+# strings the way GNU parallel 20221122 does, for one whole parx run.
+#
+# Requests come on stdin, answers go to fd 3; both are frames of a kind
+# byte and a little-endian u32 length, then that many bytes. Values are
+# bytes (no decoding), so newlines, NULs and non-UTF-8 pass unchanged.
+# EOF on stdin (parx is done, or was killed) ends the process.
+#   C: u32 id, u32 eval number, code  -> O (compiled) or E message
+#   E: u32 jobs, per job: u32 seq, slot, total, nargs, args (u32 len,
+#      bytes), u32 nevals, per eval: u32 expression id, argument index,
+#      number of arguments visible in @arg
+#      -> R: per job: per eval: uq byte (0/1), u32 len, value, then a
+#         skip byte (0/1); or, at the eval that died: byte 2, u32 len,
+#         the die message, and nothing more.
+package CommandLine;
+sub seq { $_[0]{seq} }
+sub slot { $_[0]{slot} }
+sub skip { $_[0]{skip} = 1 }
+
+package main;
+use POSIX ();
+sub Q($) {
+    local $_ = $_[0];
+    if (/[^-_.+a-z0-9\/]/i) {
+        s/'/'"'"'/g;
+        $_ = "'$_'";
+        s/^''//;
+        s/''$//;
+        return $_;
+    } elsif ($_ eq "") {
+        return "''";
+    }
+    return $_;
+}
+sub pQ($) {
+    my $a = $_[0];
+    defined $a and $a =~ s/[\\\"\$\@]/\\$&/go;
+    return $a;
+}
+sub uniq(@) { return keys %{{ map { $_ => 1 } @_ }}; }
+
+package Arg;
+our (@arg, $JOB, $TOTAL, $UQ);
+sub Q($) { ::Q($_[0]) }
+sub pQ($) { ::pQ($_[0]) }
+sub hash($) { eval "use B; 1;"; B::hash(@_) }
+sub total_jobs() { $TOTAL }
+sub skip() { $JOB->skip() }
+sub slot() { $JOB->slot() }
+sub seq() { $JOB->seq() }
+sub uq() { $UQ = 1 }
+sub yyyy_mm_dd_hh_mm_ss() { POSIX::strftime("%Y-%m-%dT%H:%M:%S", localtime(time())) }
+sub yyyy_mm_dd_hh_mm() { POSIX::strftime("%Y-%m-%dT%H:%M", localtime(time())) }
+sub yyyy_mm_dd() { POSIX::strftime("%Y-%m-%d", localtime(time())) }
+sub hh_mm_ss() { POSIX::strftime("%H:%M:%S", localtime(time())) }
+sub hh_mm() { POSIX::strftime("%H:%M", localtime(time())) }
+sub yyyymmddhhmmss() { POSIX::strftime("%Y%m%d%H%M%S", localtime(time())) }
+sub yyyymmddhhmm() { POSIX::strftime("%Y%m%d%H%M", localtime(time())) }
+sub yyyymmdd() { POSIX::strftime("%Y%m%d", localtime(time())) }
+sub hhmmss() { POSIX::strftime("%H%M%S", localtime(time())) }
+sub hhmm() { POSIX::strftime("%H%M", localtime(time())) }
+
+package ParxDriver;
+binmode STDIN;
+open(my $ANS, '>&=', 3) or die "parx perl driver: no answer pipe on fd 3: $!\n";
+binmode $ANS;
+my $trim = $ARGV[0] // 'n';
+my @sub;
+
+sub readn {
+    my $n = $_[0];
+    my $b = '';
+    while (length($b) < $n) {
+        my $r = sysread(STDIN, $b, $n - length($b), length($b));
+        exit 0 unless $r;
+    }
+    return $b;
+}
+
+sub answer {
+    my $out = $_[0];
+    my $o = 0;
+    while ($o < length $out) {
+        my $w = syswrite($ANS, $out, length($out) - $o, $o);
+        exit 0 unless defined $w;
+        $o += $w;
+    }
+}
+
+while (1) {
+    my ($kind, $len) = unpack('a V', readn(5));
+    my $body = $len ? readn($len) : '';
+    if ($kind eq 'C') {
+        my ($id, $n, $code) = unpack('V V a*', $body);
+        my $s = eval("package Arg;\n#line 1 \"(eval $n)\"\n" .
+                     'sub { no strict; no warnings; my $job = shift; ' .
+                     $code . ' }');
+        if ($s) {
+            $sub[$id] = $s;
+            answer(pack('a V', 'O', 0));
+        } else {
+            my $m = $@;
+            answer(pack('a V', 'E', length $m) . $m);
+        }
+        next;
+    }
+    my $out = '';
+    my $p = 4;
+    my $njobs = unpack('V', $body);
+    JOB: for my $j (1 .. $njobs) {
+        my ($seq, $slot, $total, $nargs) = unpack("\@$p V4", $body);
+        $p += 16;
+        my @args;
+        for my $i (1 .. $nargs) {
+            my $l = unpack("\@$p V", $body);
+            push @args, substr($body, $p + 4, $l);
+            $p += 4 + $l;
+        }
+        my $nev = unpack("\@$p V", $body);
+        $p += 4;
+        my $job = bless { seq => $seq, slot => $slot }, 'CommandLine';
+        $Arg::JOB = $job;
+        $Arg::TOTAL = $total;
+        my $res = '';
+        my $visible = -1;
+        for my $e (1 .. $nev) {
+            my ($id, $ai, $v) = unpack("\@$p V3", $body);
+            $p += 12;
+            if ($v != $visible) {
+                @Arg::arg = (undef, @args[0 .. $v - 1]);
+                $visible = $v;
+            }
+            local $_ = $args[$ai];
+            if ($trim eq 'l') { s/^\s+//; }
+            elsif ($trim eq 'r') { s/\s+$//; }
+            elsif ($trim eq 'lr') { s/^\s+//; s/\s+$//; }
+            $Arg::UQ = 0;
+            if (not eval { $sub[$id]->($job); 1 }) {
+                my $m = $@;
+                $out .= pack('C V', 2, length $m) . $m;
+                last JOB;
+            }
+            $_ = '' unless defined $_;
+            utf8::encode($_) if utf8::is_utf8($_);
+            $res .= pack('C V', $Arg::UQ ? 1 : 0, length $_) . $_;
+        }
+        $out .= $res . pack('C', $job->{skip} ? 1 : 0);
+    }
+    answer(pack('a V', 'R', length $out) . $out);
+}

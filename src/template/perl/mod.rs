@@ -1,0 +1,305 @@
+//! Perl expressions `{= ... =}`: evaluated, as GNU parallel evaluates
+//! them, by one long-lived `perl` co-process per run (see [`coproc`]).
+//!
+//! A [`Perl`] session starts the co-process the first time an expression
+//! is registered (a run without expressions never starts perl). Each
+//! distinct expression is compiled once into a sub, so a syntax error is
+//! reported before any job runs; the interpreter's state (globals such as
+//! `$a` in `{= $a++ =}`) lasts the whole run. Evaluation goes in batches:
+//! one request carries many jobs, each with its values and the list of
+//! (expression, value) pairs to compute, in the order GNU parallel
+//! computes them.
+
+mod coproc;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+pub use coproc::CoprocError;
+use coproc::{Coproc, Reader, put_bytes, put_u32};
+
+/// GNU parallel's eval counter reaches 10 before the first expression is
+/// compiled; its messages name the expression's code `(eval 10)`.
+const FIRST_EVAL_NUMBER: u32 = 10;
+
+/// Errors from Perl expressions.
+#[derive(Debug, thiserror::Error)]
+pub enum PerlError {
+    /// The co-process is missing or failed.
+    #[error(transparent)]
+    Coproc(#[from] CoprocError),
+    /// An expression does not compile (GNU parallel's message; Perl's
+    /// own ends with a newline, so an empty line follows, as in GNU).
+    #[error("Error: Cannot use {code}: {message}")]
+    Syntax {
+        /// The expression.
+        code: String,
+        /// Perl's message.
+        message: String,
+    },
+    /// An expression called `die`: GNU parallel stops with Perl's message.
+    #[error("{}", .0.trim_end_matches('\n'))]
+    Died(String),
+}
+
+/// One evaluation: expression `expr` on value `arg` of the job, with the
+/// first `visible` values of the job in `@arg`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Eval {
+    /// Expression id from [`Perl::register`].
+    pub expr: u32,
+    /// Index into the job's values.
+    pub arg: u32,
+    /// How many of the job's values `@arg` shows (`$arg[1]` is the first).
+    pub visible: u32,
+}
+
+/// The evaluations for one job.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    /// `$job->seq()`.
+    pub seq: u64,
+    /// `$job->slot()`.
+    pub slot: usize,
+    /// `total_jobs()` (0 when not counted).
+    pub total: u64,
+    /// The job's values, untrimmed (`$_` is trimmed as `--trim` says).
+    pub args: &'a [Vec<u8>],
+    /// What to compute, in order.
+    pub evals: Vec<Eval>,
+}
+
+/// A computed value: the bytes of `$_`, and whether `uq()` asked for it
+/// to be inserted unquoted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Value {
+    /// `$_` after the expression.
+    pub bytes: Vec<u8>,
+    /// `uq()` was called.
+    pub unquoted: bool,
+}
+
+/// The answer for one job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// `skip()` was called.
+    pub skip: bool,
+    /// One value per [`Eval`], in order.
+    pub values: Vec<Value>,
+}
+
+/// One run's Perl interpreter.
+pub struct Perl {
+    trim: &'static str,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    coproc: Option<Coproc>,
+    ids: HashMap<String, u32>,
+    codes: Vec<String>,
+    /// The first error: every later use repeats it.
+    failed: Option<String>,
+}
+
+impl std::fmt::Debug for Perl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Perl").field("trim", &self.trim).finish()
+    }
+}
+
+impl Perl {
+    /// A session; `trim` is GNU parallel's `--trim` (`n`, `l`, `r`,
+    /// `lr`). Nothing starts until an expression is registered.
+    pub fn new(trim: &'static str) -> Perl {
+        Perl {
+            trim,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Compiles `code` (once per distinct text) and returns its id.
+    pub fn register(&self, code: &str) -> Result<u32, PerlError> {
+        let mut st = self.lock();
+        if let Some(&id) = st.ids.get(code) {
+            return Ok(id);
+        }
+        let id = st.codes.len() as u32;
+        let coproc = self.coproc(&mut st)?;
+        let buf = coproc.begin(b'C');
+        put_u32(buf, id);
+        put_u32(buf, FIRST_EVAL_NUMBER + id);
+        buf.extend_from_slice(code.as_bytes());
+        let (kind, body) = coproc.exchange()?;
+        if kind != b'O' {
+            return Err(PerlError::Syntax {
+                code: code.to_string(),
+                message: String::from_utf8_lossy(&body).into_owned(),
+            });
+        }
+        st.ids.insert(code.to_string(), id);
+        st.codes.push(code.to_string());
+        Ok(id)
+    }
+
+    fn coproc<'a>(&self, st: &'a mut State) -> Result<&'a mut Coproc, PerlError> {
+        if let Some(f) = &st.failed {
+            return Err(PerlError::Coproc(CoprocError::Io(std::io::Error::other(
+                f.clone(),
+            ))));
+        }
+        if st.coproc.is_none() {
+            match Coproc::start(self.trim) {
+                Ok(c) => st.coproc = Some(c),
+                Err(e) => {
+                    st.failed = Some(e.to_string());
+                    return Err(e.into());
+                }
+            }
+        }
+        st.coproc
+            .as_mut()
+            .ok_or_else(|| PerlError::Coproc(CoprocError::Io(std::io::Error::other("no perl"))))
+    }
+
+    /// Evaluates a batch of jobs in one exchange. A `die` in job *k*
+    /// returns the answers of the jobs before it, then the error.
+    pub fn evaluate(&self, jobs: &[Request<'_>]) -> (Vec<Answer>, Option<PerlError>) {
+        let mut st = self.lock();
+        let coproc = match self.coproc(&mut st) {
+            Ok(c) => c,
+            Err(e) => return (Vec::new(), Some(e)),
+        };
+        let buf = coproc.begin(b'E');
+        put_u32(buf, jobs.len() as u32);
+        for job in jobs {
+            // Perl's u32 fields: sequence numbers and totals past 4e9 wrap.
+            put_u32(buf, job.seq as u32);
+            put_u32(buf, job.slot as u32);
+            put_u32(buf, job.total as u32);
+            put_u32(buf, job.args.len() as u32);
+            for a in job.args {
+                put_bytes(buf, a);
+            }
+            put_u32(buf, job.evals.len() as u32);
+            for e in &job.evals {
+                put_u32(buf, e.expr);
+                put_u32(buf, e.arg);
+                put_u32(buf, e.visible);
+            }
+        }
+        let body = match coproc.exchange() {
+            Ok((_, body)) => body,
+            Err(e) => {
+                st.failed = Some(e.to_string());
+                st.coproc = None;
+                return (Vec::new(), Some(e.into()));
+            }
+        };
+        let mut r = Reader::new(&body);
+        let mut answers = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            match parse_answer(&mut r, job.evals.len()) {
+                Ok(Ok(a)) => answers.push(a),
+                Ok(Err(died)) => return (answers, Some(PerlError::Died(died))),
+                Err(e) => return (answers, Some(e.into())),
+            }
+        }
+        (answers, None)
+    }
+}
+
+/// One job's answer, or the message of a `die`.
+fn parse_answer(r: &mut Reader<'_>, n: usize) -> Result<Result<Answer, String>, CoprocError> {
+    let mut values = Vec::with_capacity(n);
+    for _ in 0..n {
+        let flag = r.byte()?;
+        let bytes = r.bytes()?;
+        if flag == 2 {
+            return Ok(Err(String::from_utf8_lossy(bytes).into_owned()));
+        }
+        values.push(Value {
+            bytes: bytes.to_vec(),
+            unquoted: flag == 1,
+        });
+    }
+    let skip = r.byte()? == 1;
+    Ok(Ok(Answer { skip, values }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn perl_available() -> bool {
+        std::process::Command::new("perl")
+            .arg("-e1")
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    fn eval_one(p: &Perl, code: &str, args: &[&[u8]]) -> Vec<Value> {
+        let id = p.register(code).unwrap();
+        let args: Vec<Vec<u8>> = args.iter().map(|a| a.to_vec()).collect();
+        let req = Request {
+            seq: 1,
+            slot: 1,
+            total: 0,
+            args: &args,
+            evals: (0..args.len() as u32)
+                .map(|i| Eval {
+                    expr: id,
+                    arg: i,
+                    visible: args.len() as u32,
+                })
+                .collect(),
+        };
+        let (a, e) = p.evaluate(&[req]);
+        assert!(e.is_none(), "{e:?}");
+        a[0].values.clone()
+    }
+
+    #[test]
+    fn values_are_bytes_and_state_persists() {
+        if !perl_available() {
+            return;
+        }
+        let p = Perl::new("n");
+        let v = eval_one(&p, "$_ .= \"\\n\\0\"", &[b"a\xff", b""]);
+        assert_eq!(v[0].bytes, b"a\xff\n\0");
+        assert_eq!(v[1].bytes, b"\n\0");
+        let v = eval_one(&p, "$x++; $_ = $x", &[b"", b""]);
+        assert_eq!((v[0].bytes.as_slice(), v[1].bytes.as_slice()), (&b"1"[..], &b"2"[..]));
+        let v = eval_one(&p, "$x++; $_ = $x; uq()", &[b""]);
+        assert_eq!(v[0], Value { bytes: b"3".to_vec(), unquoted: true });
+    }
+
+    #[test]
+    fn syntax_error_and_die() {
+        if !perl_available() {
+            return;
+        }
+        let p = Perl::new("n");
+        let e = p.register("$_=( ").unwrap_err().to_string();
+        assert!(e.starts_with("Error: Cannot use $_=( : syntax error at (eval 10) line 1"), "{e}");
+        let id = p.register("die \"boom\\n\" if $_ eq 'b'").unwrap();
+        let args = vec![b"a".to_vec(), b"b".to_vec()];
+        let reqs: Vec<Request> = (0..2)
+            .map(|i| Request {
+                seq: i + 1,
+                slot: 1,
+                total: 0,
+                args: &args[i as usize..=i as usize],
+                evals: vec![Eval { expr: id, arg: 0, visible: 1 }],
+            })
+            .collect();
+        let (a, e) = p.evaluate(&reqs);
+        assert_eq!(a.len(), 1);
+        assert_eq!(e.unwrap().to_string(), "boom");
+    }
+}
