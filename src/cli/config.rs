@@ -16,6 +16,8 @@ use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 use std::time::Duration;
+use std::sync::Arc;
+use crate::template::perl::Perl;
 
 /// How job output reaches stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -99,6 +101,10 @@ pub struct Config {
     pub plus: bool,
     /// `--parens` (left, right).
     pub parens: (String, String),
+    /// `--rpl` strings: (key, Perl code).
+    pub rpl: Vec<(String, String)>,
+    /// The run's Perl session (started only if an expression is used).
+    pub perl: Arc<Perl>,
     /// `-q`.
     pub quote: bool,
     /// Context replace (`-X`, `-N`, `-L`).
@@ -541,6 +547,15 @@ impl Config {
             }
             None => ("{=".to_string(), "=}".to_string()),
         };
+        // GNU parallel: `split/\s/,$_,2`.
+        let mut rpl = Vec::new();
+        for r in &low.rpl {
+            let r = text("--rpl", r)?;
+            let (key, code) = r
+                .split_once(|c: char| c.is_ascii_whitespace())
+                .unwrap_or((r.as_str(), ""));
+            rpl.push((key.to_string(), code.to_string()));
+        }
         // Jobs.
         let jobs = match &low.jobs {
             Some(j) => parse_jobs(&text("-j", j)?, ncpus)?,
@@ -722,6 +737,13 @@ impl Config {
             renames,
             plus: low.plus,
             parens,
+            rpl,
+            perl: Arc::new(Perl::new(match trim {
+                Trim::None => "n",
+                Trim::Left => "l",
+                Trim::Right => "r",
+                Trim::Both => "lr",
+            })),
             quote: low.quote,
             context_replace: context,
             grouping,
@@ -780,7 +802,7 @@ impl Config {
 
     /// The replacement-string table in effect.
     pub fn table(&self) -> Table {
-        Table::new(self.plus, &self.renames)
+        Table::new(self.plus, &self.renames, &self.rpl)
     }
 
     /// Parses `words` as the command template.
@@ -803,6 +825,7 @@ impl Config {
             no_append: self.pipe.is_some() && !self.cat && !self.fifo,
             parens: self.parens.clone(),
             slots: self.jobs,
+            perl: Some(Arc::clone(&self.perl)),
         };
         Template::parse(words, &self.table(), &options).map_err(CliError::Template)
     }
@@ -908,7 +931,8 @@ impl Config {
         };
         Ok(JobIter::new(records, template, self.grouping.clone())
             .with_tag(tag)
-            .with_header_names(names))
+            .with_header_names(names)
+            .with_ready(crate::input::ready_probe(&self.sources)))
     }
 }
 

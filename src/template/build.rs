@@ -6,9 +6,16 @@
 use super::command::Template;
 use super::job::Job;
 use super::ops::{JobContext, Op};
+use super::perl::values::JobValues;
+use super::perl::{Perl, Request};
 use crate::input::InputError;
 use std::collections::VecDeque;
 use std::sync::Arc;
+
+/// Most jobs whose Perl expressions go to perl in one exchange.
+const PERL_BATCH: usize = 1024;
+/// Most value bytes in one exchange.
+const PERL_BATCH_BYTES: usize = 1 << 20;
 
 /// The longest command line GNU parallel finds acceptable on Linux
 /// (its probe with `echo` stops at 130329 bytes with the kernel's 128 KiB
@@ -62,6 +69,26 @@ pub struct JobIter {
     /// `{##}`/`{0#}`: all jobs are made first (as GNU parallel does) so
     /// they can be counted.
     counted: Option<VecDeque<Job>>,
+    /// Jobs made ahead whose Perl values are computed.
+    made: VecDeque<Job>,
+    /// An error to report once `made` is empty.
+    pending: Option<InputError>,
+    /// Whether the next record can be read without waiting (more jobs are
+    /// made ahead for one exchange with perl only then).
+    ready: Option<Box<dyn FnMut() -> bool>>,
+}
+
+/// When a job's Perl values are computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PerlMode {
+    /// No Perl expression.
+    None,
+    /// While making the job, in batches (GNU parallel computes them when
+    /// it builds the job).
+    Early,
+    /// When the job starts: an expression asks for the slot, known only
+    /// then.
+    Late,
 }
 
 impl JobIter {
@@ -80,7 +107,99 @@ impl JobIter {
             exhausted: false,
             failed: false,
             counted: None,
+            made: VecDeque::new(),
+            pending: None,
+            ready: None,
         }
+    }
+
+    /// Tells whether input can be read without waiting: Perl values are
+    /// computed for many jobs at once only while it can.
+    pub fn with_ready(mut self, ready: Box<dyn FnMut() -> bool>) -> JobIter {
+        self.ready = Some(ready);
+        self
+    }
+
+    fn templates(&self) -> impl Iterator<Item = &Arc<Template>> {
+        std::iter::once(&self.template).chain(self.tag.as_ref())
+    }
+
+    fn perl(&self) -> Option<Arc<Perl>> {
+        self.templates().find_map(|t| t.perl.clone())
+    }
+
+    fn perl_uses(&self, word: &[u8]) -> bool {
+        self.templates().any(|t| t.perl_uses(word))
+    }
+
+    fn perl_mode(&self) -> PerlMode {
+        if self.perl().is_none() {
+            PerlMode::None
+        } else if self.perl_uses(b"slot") {
+            PerlMode::Late
+        } else {
+            PerlMode::Early
+        }
+    }
+
+    /// Computes the Perl values of `jobs` in one exchange; a `die` drops
+    /// the jobs from the one that died on and returns the error.
+    fn evaluate(&self, jobs: &mut Vec<Job>) -> Option<InputError> {
+        let perl = self.perl()?;
+        let templates: Vec<&Template> = self.templates().map(|t| t.as_ref()).collect();
+        let requests: Vec<Request> = jobs
+            .iter()
+            .map(|job| {
+                let args = job.perl_args();
+                Request {
+                    seq: job.seq,
+                    slot: 1,
+                    total: job.total(),
+                    args,
+                    evals: job.perl_values().missing(&templates, args.len(), false),
+                }
+            })
+            .collect();
+        let (answers, error) = perl.evaluate(&requests);
+        let done = answers.len();
+        for ((job, request), answer) in jobs.iter().zip(&requests).zip(answers) {
+            job.perl_values().store(&request.evals, answer);
+        }
+        drop(requests);
+        jobs.truncate(done);
+        error.map(|e| InputError::Perl(e.to_string()))
+    }
+
+    /// Makes jobs ahead (the first one waiting for input as usual, more
+    /// only while input is ready) and computes their Perl values at once.
+    fn make_batch(&mut self) {
+        let mut batch = Vec::new();
+        let mut bytes = 0;
+        loop {
+            match self.next_job() {
+                Ok(Some(job)) => {
+                    bytes += job.args.iter().map(Vec::len).sum::<usize>();
+                    batch.push(job);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    self.pending = Some(e);
+                    break;
+                }
+            }
+            if batch.len() >= PERL_BATCH || bytes >= PERL_BATCH_BYTES {
+                break;
+            }
+            // Input read once is buffered by lines: asking every few
+            // jobs is enough.
+            if batch.len() % 16 == 1 && !self.ready.as_mut().is_none_or(|f| f()) {
+                break;
+            }
+        }
+        if let Some(e) = self.evaluate(&mut batch) {
+            self.pending = Some(e);
+        }
+        self.made.extend(batch);
     }
 
     /// Gives every job a `--tag`/`--tagstring` template.
@@ -198,6 +317,19 @@ impl JobIter {
                 return Ok(None);
             }
             self.seq = seq;
+            let rec_ends = if self.perl_mode() == PerlMode::None {
+                None
+            } else {
+                let mut end = 0u32;
+                Some(
+                    recs.iter()
+                        .map(|r| {
+                            end += r.len() as u32;
+                            end
+                        })
+                        .collect::<Vec<u32>>(),
+                )
+            };
             let args: Vec<Vec<u8>> = recs.into_iter().flatten().collect();
             if let Some(rule) = self.template.skip_rule() {
                 let skip = match rule {
@@ -212,13 +344,17 @@ impl JobIter {
                     continue;
                 }
             }
-            return Ok(Some(Job::new(
+            let mut job = Job::new(
                 seq,
                 args,
                 Arc::clone(&self.template),
                 self.tag.clone(),
                 self.grouping.noarg,
-            )));
+            );
+            if let Some(ends) = rec_ends {
+                job.set_perl_values(JobValues::new(ends));
+            }
+            return Ok(Some(job));
         }
     }
 }
@@ -328,8 +464,10 @@ impl Iterator for JobIter {
         if self.failed {
             return None;
         }
-        let needs_total =
-            self.template.needs_total() || self.tag.as_ref().is_some_and(|t| t.needs_total());
+        let mode = self.perl_mode();
+        let needs_total = self.template.needs_total()
+            || self.tag.as_ref().is_some_and(|t| t.needs_total())
+            || self.perl_uses(b"total_jobs");
         if needs_total && self.counted.is_none() {
             let mut all = VecDeque::new();
             loop {
@@ -344,10 +482,45 @@ impl Iterator for JobIter {
             }
             let total = all.len() as u64;
             all.iter_mut().for_each(|j| j.set_total(total));
-            self.counted = Some(all);
+            if mode == PerlMode::Early {
+                let mut all = Vec::from(all);
+                let mut done = Vec::with_capacity(all.len());
+                while !all.is_empty() {
+                    let rest = all.split_off(all.len().min(PERL_BATCH));
+                    let mut batch = std::mem::replace(&mut all, rest);
+                    let error = self.evaluate(&mut batch);
+                    done.extend(batch);
+                    if error.is_some() {
+                        self.pending = error;
+                        break;
+                    }
+                }
+                all = done;
+                self.counted = Some(all.into());
+            } else {
+                self.counted = Some(all);
+            }
         }
         if let Some(all) = &mut self.counted {
-            return all.pop_front().map(Ok);
+            return match all.pop_front() {
+                Some(job) => Some(Ok(job)),
+                None => self.pending.take().map(|e| {
+                    self.failed = true;
+                    Err(e)
+                }),
+            };
+        }
+        if mode == PerlMode::Early {
+            if self.made.is_empty() && self.pending.is_none() {
+                self.make_batch();
+            }
+            return match self.made.pop_front() {
+                Some(job) => Some(Ok(job)),
+                None => self.pending.take().map(|e| {
+                    self.failed = true;
+                    Err(e)
+                }),
+            };
         }
         match self.next_job() {
             Ok(Some(job)) => Some(Ok(job)),

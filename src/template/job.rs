@@ -2,9 +2,11 @@
 //! built from the template exactly as GNU parallel builds it.
 
 use super::command::{Template, Tok};
-use super::ops::JobContext;
+use super::ops::{JobContext, Op};
+use super::perl::Request;
+use super::perl::values::JobValues;
 use super::quote::quote_into;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// A job ready to run: `{#}` is `seq`, `args` are its input values.
 #[derive(Debug, Clone)]
@@ -21,6 +23,8 @@ pub struct Job {
     noarg: bool,
     /// Number of jobs in all, when a replacement string needs it.
     total: u64,
+    /// Values of Perl expressions, once computed.
+    perl: OnceLock<Arc<JobValues>>,
 }
 
 impl Job {
@@ -38,6 +42,65 @@ impl Job {
             tag,
             noarg,
             total: 0,
+            perl: OnceLock::new(),
+        }
+    }
+
+    pub(crate) fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// The Perl values of this job (made on first use).
+    pub(crate) fn perl_values(&self) -> &Arc<JobValues> {
+        self.perl.get_or_init(|| Arc::new(JobValues::default()))
+    }
+
+    /// Attaches the Perl values made while building the job.
+    pub(crate) fn set_perl_values(&mut self, values: JobValues) {
+        self.perl = OnceLock::from(Arc::new(values));
+    }
+
+    /// A Perl expression called `skip()`: GNU parallel does not run the
+    /// job and records it as failed with exit value -2.
+    pub fn skipped(&self) -> bool {
+        self.perl.get().is_some_and(|v| v.skipped())
+    }
+
+    /// The values Perl expressions see: no value at all is one empty one.
+    pub(crate) fn perl_args(&self) -> &[Vec<u8>] {
+        static EMPTY: [Vec<u8>; 1] = [Vec::new()];
+        if self.args.is_empty() {
+            &EMPTY
+        } else {
+            &self.args
+        }
+    }
+
+    /// Computes the Perl values `t` needs that the job does not have yet
+    /// (one exchange with the co-process). A `die` ends parx as it ends
+    /// GNU parallel.
+    fn ensure_perl(&self, t: &Template, slot: usize) {
+        let Some(session) = &t.perl else { return };
+        let values = self.perl_values();
+        let args = self.perl_args();
+        let evals = values.missing(&[t], args.len(), true);
+        if evals.is_empty() {
+            return;
+        }
+        let request = Request {
+            seq: self.seq,
+            slot,
+            total: self.total,
+            args,
+            evals,
+        };
+        let (answers, error) = session.evaluate(std::slice::from_ref(&request));
+        if let Some(answer) = answers.into_iter().next() {
+            values.store(&request.evals, answer);
+        }
+        if let Some(e) = error {
+            eprintln!("parx: {e}");
+            std::process::exit(255);
         }
     }
 
@@ -64,6 +127,8 @@ impl Job {
     }
 
     fn render(&self, t: &Template, slot: usize) -> Vec<u8> {
+        self.ensure_perl(t, slot);
+        let perl = self.perl.get();
         let ctx = JobContext {
             seq: self.seq,
             slot,
@@ -79,9 +144,14 @@ impl Job {
         let mut sink = Sink::new(t.quote_all);
         // One replacement for one argument; dropped with -N0, as GNU
         // parallel drops `\0noarg`.
-        let value = |sink: &mut Sink, r: usize, arg: &[u8]| {
+        let value = |sink: &mut Sink, r: usize, i: usize, arg: &[u8]| {
             if self.noarg && !t.rpls[r].op.is_job_level() {
                 return;
+            }
+            if let Op::Perl { id, .. } = t.rpls[r].op
+                && let Some(v) = perl.and_then(|p| p.get(id, i as u32))
+            {
+                return sink.item_with(|out| t.perl_value_into(&v, out));
             }
             sink.item_with(|out| t.replace_into(r, arg, &ctx, out));
         };
@@ -89,8 +159,8 @@ impl Job {
             let Some(p) = t.rpls[r].position else { return };
             let n = args.len() as i64;
             let idx = if p > 0 { p - 1 } else { n + p };
-            match usize::try_from(idx).ok().and_then(|i| args.get(i)) {
-                Some(arg) => value(sink, r, arg),
+            match usize::try_from(idx).ok().and_then(|i| Some((i, args.get(i)?))) {
+                Some((i, arg)) => value(sink, r, i, arg),
                 None => sink.item(b""),
             }
         };
@@ -124,7 +194,7 @@ impl Job {
                                     }
                                     Tok::Rpl(r) => {
                                         normal = true;
-                                        value(&mut sink, *r, arg);
+                                        value(&mut sink, *r, i, arg);
                                     }
                                     other => plain(&mut sink, other),
                                 }
@@ -154,7 +224,7 @@ impl Job {
                             if i > 0 {
                                 sink.space();
                             }
-                            value(&mut sink, *r, arg);
+                            value(&mut sink, *r, i, arg);
                         }
                     }
                     other => plain(&mut sink, other),

@@ -6,9 +6,9 @@
 # bytes (no decoding), so newlines, NULs and non-UTF-8 pass unchanged.
 # EOF on stdin (parx is done, or was killed) ends the process.
 #   C: u32 id, u32 eval number, code  -> O (compiled) or E message
-#   E: u32 jobs, per job: u32 seq, slot, total, nargs, args (u32 len,
-#      bytes), u32 nevals, per eval: u32 expression id, argument index,
-#      number of arguments visible in @arg
+#   E: u32 jobs, per job: u32 seq, slot, total, nargs, then nargs again
+#      and the args (u32 len, bytes), u32 nevals twice, per eval: u32
+#      expression id, argument index, number of arguments in @arg
 #      -> R: per job: per eval: uq byte (0/1), u32 len, value, then a
 #         skip byte (0/1); or, at the eval that died: byte 2, u32 len,
 #         the die message, and nothing more.
@@ -66,6 +66,8 @@ open(my $ANS, '>&=', 3) or die "parx perl driver: no answer pipe on fd 3: $!\n";
 binmode $ANS;
 my $trim = $ARGV[0] // 'n';
 my @sub;
+# @arg is set only when some expression may read it.
+my $uses_arg = 0;
 
 sub readn {
     my $n = $_[0];
@@ -97,6 +99,7 @@ while (1) {
                      $code . ' }');
         if ($s) {
             $sub[$id] = $s;
+            $uses_arg ||= $code =~ /arg/;
             answer(pack('a V', 'O', 0));
         } else {
             my $m = $@;
@@ -105,46 +108,45 @@ while (1) {
         next;
     }
     my $out = '';
-    my $p = 4;
-    my $njobs = unpack('V', $body);
-    JOB: for my $j (1 .. $njobs) {
-        my ($seq, $slot, $total, $nargs) = unpack("\@$p V4", $body);
-        $p += 16;
-        my @args;
-        for my $i (1 .. $nargs) {
-            my $l = unpack("\@$p V", $body);
-            push @args, substr($body, $p + 4, $l);
-            $p += 4 + $l;
-        }
-        my $nev = unpack("\@$p V", $body);
-        $p += 4;
+    # The whole batch in one unpack: seq slot total nargs args... nevals
+    # (id arg visible)...
+    my @f = unpack('V/(V4 V/(V/a*) V V/(V3))', $body);
+    my $i = 0;
+    JOB: while ($i < @f) {
+        my ($seq, $slot, $total, $nargs) = @f[$i .. $i + 3];
+        my $a0 = $i + 4;
+        my $nev = $f[$a0 + $nargs];
+        my $e = $a0 + $nargs + 1;
+        $i = $e + 3 * $nev;
         my $job = bless { seq => $seq, slot => $slot }, 'CommandLine';
         $Arg::JOB = $job;
         $Arg::TOTAL = $total;
-        my $res = '';
         my $visible = -1;
-        for my $e (1 .. $nev) {
-            my ($id, $ai, $v) = unpack("\@$p V3", $body);
-            $p += 12;
-            if ($v != $visible) {
-                @Arg::arg = (undef, @args[0 .. $v - 1]);
+        for (; $e < $i; $e += 3) {
+            my ($id, $ai, $v) = @f[$e .. $e + 2];
+            if ($uses_arg and $v != $visible) {
+                @Arg::arg = (undef, @f[$a0 .. $a0 + $v - 1]);
                 $visible = $v;
             }
-            local $_ = $args[$ai];
-            if ($trim eq 'l') { s/^\s+//; }
-            elsif ($trim eq 'r') { s/\s+$//; }
-            elsif ($trim eq 'lr') { s/^\s+//; s/\s+$//; }
-            $Arg::UQ = 0;
+            $_ = $f[$a0 + $ai];
+            if ($trim ne 'n') {
+                s/^\s+// if $trim ne 'r';
+                s/\s+$// if $trim ne 'l';
+            }
             if (not eval { $sub[$id]->($job); 1 }) {
-                my $m = $@;
-                $out .= pack('C V', 2, length $m) . $m;
+                $out .= pack('C V/a*', 2, $@);
                 last JOB;
             }
             $_ = '' unless defined $_;
             utf8::encode($_) if utf8::is_utf8($_);
-            $res .= pack('C V', $Arg::UQ ? 1 : 0, length $_) . $_;
+            if ($Arg::UQ) {
+                $out .= pack('C V/a*', 1, $_);
+                $Arg::UQ = 0;
+            } else {
+                $out .= pack('C V/a*', 0, $_);
+            }
         }
-        $out .= $res . pack('C', $job->{skip} ? 1 : 0);
+        $out .= $job->{skip} ? "\1" : "\0";
     }
     answer(pack('a V', 'R', length $out) . $out);
 }

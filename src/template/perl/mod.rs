@@ -11,6 +11,7 @@
 //! computes them.
 
 mod coproc;
+pub mod values;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -97,8 +98,7 @@ pub struct Perl {
 #[derive(Default)]
 struct State {
     coproc: Option<Coproc>,
-    ids: HashMap<String, u32>,
-    codes: Vec<String>,
+    ids: HashMap<Vec<u8>, u32>,
     /// The first error: every later use repeats it.
     failed: Option<String>,
 }
@@ -124,26 +124,25 @@ impl Perl {
     }
 
     /// Compiles `code` (once per distinct text) and returns its id.
-    pub fn register(&self, code: &str) -> Result<u32, PerlError> {
+    pub fn register(&self, code: &[u8]) -> Result<u32, PerlError> {
         let mut st = self.lock();
         if let Some(&id) = st.ids.get(code) {
             return Ok(id);
         }
-        let id = st.codes.len() as u32;
+        let id = st.ids.len() as u32;
         let coproc = self.coproc(&mut st)?;
         let buf = coproc.begin(b'C');
         put_u32(buf, id);
         put_u32(buf, FIRST_EVAL_NUMBER + id);
-        buf.extend_from_slice(code.as_bytes());
+        buf.extend_from_slice(code);
         let (kind, body) = coproc.exchange()?;
         if kind != b'O' {
             return Err(PerlError::Syntax {
-                code: code.to_string(),
+                code: String::from_utf8_lossy(code).into_owned(),
                 message: String::from_utf8_lossy(&body).into_owned(),
             });
         }
-        st.ids.insert(code.to_string(), id);
-        st.codes.push(code.to_string());
+        st.ids.insert(code.to_vec(), id);
         Ok(id)
     }
 
@@ -182,10 +181,13 @@ impl Perl {
             put_u32(buf, job.seq as u32);
             put_u32(buf, job.slot as u32);
             put_u32(buf, job.total as u32);
+            // Counts twice: one is read as a value, one by unpack's `/`.
+            put_u32(buf, job.args.len() as u32);
             put_u32(buf, job.args.len() as u32);
             for a in job.args {
                 put_bytes(buf, a);
             }
+            put_u32(buf, job.evals.len() as u32);
             put_u32(buf, job.evals.len() as u32);
             for e in &job.evals {
                 put_u32(buf, e.expr);
@@ -244,7 +246,7 @@ mod tests {
     }
 
     fn eval_one(p: &Perl, code: &str, args: &[&[u8]]) -> Vec<Value> {
-        let id = p.register(code).unwrap();
+        let id = p.register(code.as_bytes()).unwrap();
         let args: Vec<Vec<u8>> = args.iter().map(|a| a.to_vec()).collect();
         let req = Request {
             seq: 1,
@@ -285,9 +287,9 @@ mod tests {
             return;
         }
         let p = Perl::new("n");
-        let e = p.register("$_=( ").unwrap_err().to_string();
+        let e = p.register(b"$_=( ").unwrap_err().to_string();
         assert!(e.starts_with("Error: Cannot use $_=( : syntax error at (eval 10) line 1"), "{e}");
-        let id = p.register("die \"boom\\n\" if $_ eq 'b'").unwrap();
+        let id = p.register(b"die \"boom\\n\" if $_ eq 'b'").unwrap();
         let args = vec![b"a".to_vec(), b"b".to_vec()];
         let reqs: Vec<Request> = (0..2)
             .map(|i| Request {
