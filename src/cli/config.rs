@@ -895,9 +895,11 @@ impl Config {
                     }
                 }
             }
+            let (left, right) = (self.parens.0.as_bytes(), self.parens.1.as_bytes());
             for (i, name) in names.iter().enumerate() {
                 for w in words.iter_mut().chain(tag.iter_mut()) {
                     *w = rename_header(w, name, i + 1);
+                    *w = rename_header_perl(w, name, i + 1, left, right);
                 }
             }
         }
@@ -977,9 +979,49 @@ pub(crate) fn rename_header(word: &[u8], name: &[u8], id: usize) -> Vec<u8> {
     out
 }
 
+/// `{=name code =}` → `{=N code =}` (GNU parallel:
+/// `s:$left $s (.*?) $right:$l$id$1$r:gx`).
+pub(crate) fn rename_header_perl(
+    word: &[u8],
+    name: &[u8],
+    id: usize,
+    left: &[u8],
+    right: &[u8],
+) -> Vec<u8> {
+    if left.is_empty() || right.is_empty() {
+        return word.to_vec();
+    }
+    let mut out = Vec::with_capacity(word.len());
+    let mut i = 0;
+    while i < word.len() {
+        let after = i + left.len() + name.len();
+        if word[i..].starts_with(left)
+            && word[i + left.len()..].starts_with(name)
+            && let Some(end) = memchr::memmem::find(&word[after..], right)
+        {
+            out.extend_from_slice(left);
+            out.extend_from_slice(id.to_string().as_bytes());
+            out.extend_from_slice(&word[after..after + end + right.len()]);
+            i = after + end + right.len();
+            continue;
+        }
+        out.push(word[i]);
+        i += 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_names_in_perl_expressions() {
+        assert_eq!(
+            rename_header_perl(b"x{=name $_=uc =}y{=other=}", b"name", 2, b"{=", b"=}"),
+            b"x{=2 $_=uc =}y{=other=}"
+        );
+    }
 
     #[test]
     fn jobs_spec() {

@@ -7,7 +7,7 @@ use super::command::Template;
 use super::job::Job;
 use super::ops::{JobContext, Op};
 use super::perl::values::JobValues;
-use super::perl::{Perl, Request};
+use super::perl::{Eval, Perl, Request};
 use crate::input::InputError;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -142,28 +142,56 @@ impl JobIter {
         }
     }
 
-    /// Computes the Perl values of `jobs` in one exchange; a `die` drops
-    /// the jobs from the one that died on and returns the error.
+    /// Computes the Perl values of `jobs` in one exchange, in GNU
+    /// parallel's order: per job, the values it computes while building
+    /// the job, then those its command line and tag insert (an earlier
+    /// value is reused while it is true). A `die` drops the jobs from the
+    /// one that died on and returns the error.
     fn evaluate(&self, jobs: &mut Vec<Job>) -> Option<InputError> {
         let perl = self.perl()?;
         let templates: Vec<&Template> = self.templates().map(|t| t.as_ref()).collect();
+        let mut parts: Vec<Vec<(usize, std::ops::Range<usize>)>> = Vec::with_capacity(jobs.len());
         let requests: Vec<Request> = jobs
             .iter()
             .map(|job| {
                 let args = job.perl_args();
+                let n = args.len() as u32;
+                let mut evals = job.perl_values().missing(&templates, args.len());
+                let mut ranges = Vec::new();
+                for t in &templates {
+                    if t.perl.is_none() {
+                        continue;
+                    }
+                    let start = evals.len();
+                    evals.extend(job.perl_occurrence_list(t).into_iter().map(|(expr, arg)| {
+                        Eval {
+                            expr,
+                            arg,
+                            visible: n,
+                            cached: true,
+                        }
+                    }));
+                    ranges.push((*t as *const Template as usize, start..evals.len()));
+                }
+                evals.iter_mut().for_each(|e| e.cached = true);
+                parts.push(ranges);
                 Request {
                     seq: job.seq,
                     slot: 1,
                     total: job.total(),
                     args,
-                    evals: job.perl_values().missing(&templates, args.len(), false),
+                    evals,
                 }
             })
             .collect();
         let (answers, error) = perl.evaluate(&requests);
         let done = answers.len();
-        for ((job, request), answer) in jobs.iter().zip(&requests).zip(answers) {
-            job.perl_values().store(&request.evals, answer);
+        for (((job, request), answer), ranges) in jobs.iter().zip(&requests).zip(answers).zip(parts) {
+            let values = job.perl_values();
+            for (key, range) in ranges {
+                values.set_rendered(key, answer.values[range].to_vec());
+            }
+            values.store(&request.evals, answer);
         }
         drop(requests);
         jobs.truncate(done);

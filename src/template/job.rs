@@ -3,10 +3,25 @@
 
 use super::command::{Template, Tok};
 use super::ops::{JobContext, Op};
-use super::perl::Request;
 use super::perl::values::JobValues;
+use super::perl::{Request, Value};
 use super::quote::quote_into;
+use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
 use std::sync::{Arc, OnceLock};
+
+/// GNU parallel's value for "no argument" (`-N0`).
+const NOARG: &[u8] = b"\0noarg";
+
+/// What a rendering pass does with Perl replacements.
+enum Pass<'a> {
+    /// The template has none.
+    Plain,
+    /// Lists them (expression id, value index), inserting nothing.
+    Collect(&'a RefCell<Vec<(u32, u32)>>),
+    /// Inserts these values, one per Perl replacement in order.
+    Perl(&'a [Value]),
+}
 
 /// A job ready to run: `{#}` is `seq`, `args` are its input values.
 #[derive(Debug, Clone)]
@@ -66,41 +81,50 @@ impl Job {
         self.perl.get().is_some_and(|v| v.skipped())
     }
 
-    /// The values Perl expressions see: no value at all is one empty one.
-    pub(crate) fn perl_args(&self) -> &[Vec<u8>] {
-        static EMPTY: [Vec<u8>; 1] = [Vec::new()];
-        if self.args.is_empty() {
-            &EMPTY
+    /// The values Perl expressions see: no value at all is one empty
+    /// one; with `-N0` each is GNU parallel's marker `\0noarg`.
+    pub(crate) fn perl_args(&self) -> Cow<'_, [Vec<u8>]> {
+        if self.noarg {
+            Cow::Owned(vec![NOARG.to_vec(); self.args.len().max(1)])
+        } else if self.args.is_empty() {
+            Cow::Owned(vec![Vec::new()])
         } else {
-            &self.args
+            Cow::Borrowed(&self.args)
         }
     }
 
-    /// Computes the Perl values `t` needs that the job does not have yet
-    /// (one exchange with the co-process). A `die` ends parx as it ends
-    /// GNU parallel.
-    fn ensure_perl(&self, t: &Template, slot: usize) {
-        let Some(session) = &t.perl else { return };
+    /// The Perl value of each Perl replacement in `t`, in the order
+    /// rendering meets them. Computed once per template: values the job
+    /// has (from when it was made) are used while true; the others are
+    /// computed now, as GNU parallel recomputes a cached `""` or `0`.
+    fn perl_occurrences(&self, t: &Template, slot: usize) -> Vec<Value> {
+        let Some(session) = &t.perl else {
+            return Vec::new();
+        };
         let values = self.perl_values();
-        let args = self.perl_args();
-        let evals = values.missing(&[t], args.len(), true);
-        if evals.is_empty() {
-            return;
+        let key = t as *const Template as usize;
+        if let Some(done) = values.rendered(key) {
+            return done;
         }
-        let request = Request {
+        let occurrences = self.perl_occurrence_list(t);
+        let ctx = Request {
             seq: self.seq,
             slot,
             total: self.total,
-            args,
-            evals,
+            args: self.perl_args(),
+            evals: Vec::new(),
         };
-        let (answers, error) = session.evaluate(std::slice::from_ref(&request));
-        if let Some(answer) = answers.into_iter().next() {
-            values.store(&request.evals, answer);
-        }
-        if let Some(e) = error {
-            eprintln!("parx: {e}");
-            std::process::exit(255);
+        match values.compute_occurrences(session, ctx, &occurrences) {
+            Ok(found) => {
+                values.set_rendered(key, found.clone());
+                found
+            }
+            Err(e) => {
+                // GNU parallel dies here too; jobs still running are
+                // ended by the sentinel.
+                eprintln!("parx: {e}");
+                std::process::exit(255);
+            }
         }
     }
 
@@ -126,9 +150,24 @@ impl Job {
         self.render(t, slot)
     }
 
+    /// The Perl replacements of `t` as rendering meets them: (expression
+    /// id, value index).
+    pub(crate) fn perl_occurrence_list(&self, t: &Template) -> Vec<(u32, u32)> {
+        let found = RefCell::new(Vec::new());
+        self.render_pass(t, 1, Pass::Collect(&found));
+        found.into_inner()
+    }
+
     fn render(&self, t: &Template, slot: usize) -> Vec<u8> {
-        self.ensure_perl(t, slot);
-        let perl = self.perl.get();
+        if t.perl.is_none() {
+            return self.render_pass(t, slot, Pass::Plain);
+        }
+        let values = self.perl_occurrences(t, slot);
+        self.render_pass(t, slot, Pass::Perl(&values))
+    }
+
+    fn render_pass(&self, t: &Template, slot: usize, pass: Pass<'_>) -> Vec<u8> {
+        let next_perl = Cell::new(0usize);
         let ctx = JobContext {
             seq: self.seq,
             slot,
@@ -145,13 +184,23 @@ impl Job {
         // One replacement for one argument; dropped with -N0, as GNU
         // parallel drops `\0noarg`.
         let value = |sink: &mut Sink, r: usize, i: usize, arg: &[u8]| {
-            if self.noarg && !t.rpls[r].op.is_job_level() {
+            if let Op::Perl { id, .. } = t.rpls[r].op {
+                let k = next_perl.get();
+                next_perl.set(k + 1);
+                match &pass {
+                    Pass::Collect(found) => found.borrow_mut().push((id, i as u32)),
+                    // GNU parallel drops a value that is still `\0noarg`.
+                    Pass::Perl(values) => match values.get(k) {
+                        Some(v) if self.noarg && v.bytes == NOARG => {}
+                        Some(v) => sink.item_with(|out| t.perl_value_into(v, out)),
+                        None => {}
+                    },
+                    Pass::Plain => {}
+                }
                 return;
             }
-            if let Op::Perl { id, .. } = t.rpls[r].op
-                && let Some(v) = perl.and_then(|p| p.get(id, i as u32))
-            {
-                return sink.item_with(|out| t.perl_value_into(&v, out));
+            if self.noarg && !t.rpls[r].op.is_job_level() {
+                return;
             }
             sink.item_with(|out| t.replace_into(r, arg, &ctx, out));
         };

@@ -8,10 +8,17 @@
 #   C: u32 id, u32 eval number, code  -> O (compiled) or E message
 #   E: u32 jobs, per job: u32 seq, slot, total, nargs, then nargs again
 #      and the args (u32 len, bytes), u32 nevals twice, per eval: u32
-#      expression id, argument index, number of arguments in @arg
+#      expression id, argument index, number of arguments in @arg (its
+#      top bit set: reuse this job's earlier value of the same expression
+#      and argument in this request while that value is true)
 #      -> R: per job: per eval: uq byte (0/1), u32 len, value, then a
 #         skip byte (0/1); or, at the eval that died: byte 2, u32 len,
 #         the die message, and nothing more.
+package Arg;
+# Compiled here, before any lexical variable of this file is declared, so
+# an expression's `$n` is a package variable as in GNU parallel.
+sub compile_expr { eval($_[0]) }
+
 package CommandLine;
 sub seq { $_[0]{seq} }
 sub slot { $_[0]{slot} }
@@ -94,7 +101,7 @@ while (1) {
     my $body = $len ? readn($len) : '';
     if ($kind eq 'C') {
         my ($id, $n, $code) = unpack('V V a*', $body);
-        my $s = eval("package Arg;\n#line 1 \"(eval $n)\"\n" .
+        my $s = Arg::compile_expr("package Arg;\n#line 1 \"(eval $n)\"\n" .
                      'sub { no strict; no warnings; my $job = shift; ' .
                      $code . ' }');
         if ($s) {
@@ -122,8 +129,19 @@ while (1) {
         $Arg::JOB = $job;
         $Arg::TOTAL = $total;
         my $visible = -1;
+        # GNU parallel's cache: a value is reused only while it is true.
+        my %cache;
         for (; $e < $i; $e += 3) {
             my ($id, $ai, $v) = @f[$e .. $e + 2];
+            my $cached = $v & 0x80000000;
+            if ($cached) {
+                $v &= 0x7fffffff;
+                my $c = $cache{"$id $ai"};
+                if ($c) {
+                    $out .= $c;
+                    next;
+                }
+            }
             if ($uses_arg and $v != $visible) {
                 @Arg::arg = (undef, @f[$a0 .. $a0 + $v - 1]);
                 $visible = $v;
@@ -139,12 +157,15 @@ while (1) {
             }
             $_ = '' unless defined $_;
             utf8::encode($_) if utf8::is_utf8($_);
+            my $packed;
             if ($Arg::UQ) {
-                $out .= pack('C V/a*', 1, $_);
+                $packed = pack('C V/a*', 1, $_);
                 $Arg::UQ = 0;
             } else {
-                $out .= pack('C V/a*', 0, $_);
+                $packed = pack('C V/a*', 0, $_);
             }
+            $cache{"$id $ai"} = $packed if $cached and $_;
+            $out .= $packed;
         }
         $out .= $job->{skip} ? "\1" : "\0";
     }

@@ -13,6 +13,7 @@
 mod coproc;
 pub mod values;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -53,6 +54,10 @@ pub struct Eval {
     pub arg: u32,
     /// How many of the job's values `@arg` shows (`$arg[1]` is the first).
     pub visible: u32,
+    /// Reuse an earlier value of the same expression and value in this
+    /// request while it is true (GNU parallel's cache, which recomputes
+    /// `""` and `0`).
+    pub cached: bool,
 }
 
 /// The evaluations for one job.
@@ -65,14 +70,14 @@ pub struct Request<'a> {
     /// `total_jobs()` (0 when not counted).
     pub total: u64,
     /// The job's values, untrimmed (`$_` is trimmed as `--trim` says).
-    pub args: &'a [Vec<u8>],
+    pub args: Cow<'a, [Vec<u8>]>,
     /// What to compute, in order.
     pub evals: Vec<Eval>,
 }
 
 /// A computed value: the bytes of `$_`, and whether `uq()` asked for it
 /// to be inserted unquoted.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Value {
     /// `$_` after the expression.
     pub bytes: Vec<u8>,
@@ -81,7 +86,7 @@ pub struct Value {
 }
 
 /// The answer for one job.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Answer {
     /// `skip()` was called.
     pub skip: bool,
@@ -184,7 +189,7 @@ impl Perl {
             // Counts twice: one is read as a value, one by unpack's `/`.
             put_u32(buf, job.args.len() as u32);
             put_u32(buf, job.args.len() as u32);
-            for a in job.args {
+            for a in job.args.iter() {
                 put_bytes(buf, a);
             }
             put_u32(buf, job.evals.len() as u32);
@@ -192,7 +197,7 @@ impl Perl {
             for e in &job.evals {
                 put_u32(buf, e.expr);
                 put_u32(buf, e.arg);
-                put_u32(buf, e.visible);
+                put_u32(buf, e.visible | if e.cached { 1 << 31 } else { 0 });
             }
         }
         let body = match coproc.exchange() {
@@ -252,12 +257,13 @@ mod tests {
             seq: 1,
             slot: 1,
             total: 0,
-            args: &args,
+            args: Cow::Borrowed(&args),
             evals: (0..args.len() as u32)
                 .map(|i| Eval {
                     expr: id,
                     arg: i,
                     visible: args.len() as u32,
+                    cached: false,
                 })
                 .collect(),
         };
@@ -296,8 +302,13 @@ mod tests {
                 seq: i + 1,
                 slot: 1,
                 total: 0,
-                args: &args[i as usize..=i as usize],
-                evals: vec![Eval { expr: id, arg: 0, visible: 1 }],
+                args: Cow::Borrowed(&args[i as usize..=i as usize]),
+                evals: vec![Eval {
+                    expr: id,
+                    arg: 0,
+                    visible: 1,
+                    cached: false,
+                }],
             })
             .collect();
         let (a, e) = p.evaluate(&reqs);
