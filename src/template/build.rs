@@ -151,6 +151,8 @@ impl JobIter {
         let perl = self.perl()?;
         let templates: Vec<&Template> = self.templates().map(|t| t.as_ref()).collect();
         let mut parts: Vec<Vec<(usize, std::ops::Range<usize>)>> = Vec::with_capacity(jobs.len());
+        let perl_templates: Vec<&Template> =
+            templates.iter().copied().filter(|t| t.perl.is_some()).collect();
         let requests: Vec<Request> = jobs
             .iter()
             .map(|job| {
@@ -158,22 +160,38 @@ impl JobIter {
                 let n = args.len() as u32;
                 let mut evals = job.perl_values().missing(&templates, args.len());
                 let mut ranges = Vec::new();
-                for t in &templates {
-                    if t.perl.is_none() {
-                        continue;
-                    }
-                    let start = evals.len();
-                    evals.extend(job.perl_occurrence_list(t).into_iter().map(|(expr, arg)| {
-                        Eval {
+                let key = |t: &Template| t as *const Template as usize;
+                let occurrences: Vec<Vec<(u32, u32)>> = perl_templates
+                    .iter()
+                    .map(|t| job.perl_occurrence_list(t))
+                    .collect();
+                let same = |occ: &[(u32, u32)]| {
+                    occ.len() == evals.len()
+                        && evals.iter().all(|e| e.visible == n)
+                        && occ.iter().zip(&evals).all(|(o, e)| *o == (e.expr, e.arg))
+                };
+                if let [only] = occurrences.as_slice()
+                    && same(only)
+                {
+                    // The usual case: the command line inserts each value
+                    // once, in the order they were computed; a false one
+                    // is computed again right away.
+                    evals.iter_mut().for_each(|e| e.again = true);
+                    ranges.push((key(perl_templates[0]), 0..evals.len()));
+                } else {
+                    evals.iter_mut().for_each(|e| e.cached = true);
+                    for (t, occ) in perl_templates.iter().zip(occurrences) {
+                        let start = evals.len();
+                        evals.extend(occ.into_iter().map(|(expr, arg)| Eval {
                             expr,
                             arg,
                             visible: n,
                             cached: true,
-                        }
-                    }));
-                    ranges.push((*t as *const Template as usize, start..evals.len()));
+                            again: false,
+                        }));
+                        ranges.push((key(t), start..evals.len()));
+                    }
                 }
-                evals.iter_mut().for_each(|e| e.cached = true);
                 parts.push(ranges);
                 Request {
                     seq: job.seq,

@@ -8,9 +8,11 @@
 #   C: u32 id, u32 eval number, code  -> O (compiled) or E message
 #   E: u32 jobs, per job: u32 seq, slot, total, nargs, then nargs again
 #      and the args (u32 len, bytes), u32 nevals twice, per eval: u32
-#      expression id, argument index, number of arguments in @arg (its
-#      top bit set: reuse this job's earlier value of the same expression
-#      and argument in this request while that value is true)
+#      expression id, argument index, number of arguments in @arg; its
+#      top bit: reuse this job's earlier value of the same expression and
+#      argument in this request while that value is true; the next bit:
+#      compute a false value once more (GNU parallel's replace() after
+#      its cache did not keep a false value)
 #      -> R: per job: per eval: uq byte (0/1), u32 len, value, then a
 #         skip byte (0/1); or, at the eval that died: byte 2, u32 len,
 #         the die message, and nothing more.
@@ -131,40 +133,46 @@ while (1) {
         my $visible = -1;
         # GNU parallel's cache: a value is reused only while it is true.
         my %cache;
+        my ($id, $ai, $v, $flags, $tries, $packed);
         for (; $e < $i; $e += 3) {
-            my ($id, $ai, $v) = @f[$e .. $e + 2];
-            my $cached = $v & 0x80000000;
-            if ($cached) {
-                $v &= 0x7fffffff;
-                my $c = $cache{"$id $ai"};
-                if ($c) {
-                    $out .= $c;
-                    next;
+            ($id, $ai, $v) = @f[$e .. $e + 2];
+            $flags = $v & 0xc0000000;
+            if ($flags) {
+                $v &= 0x3fffffff;
+                if ($flags & 0x80000000) {
+                    $packed = $cache{"$id $ai"};
+                    if ($packed) {
+                        $out .= $packed;
+                        next;
+                    }
                 }
             }
             if ($uses_arg and $v != $visible) {
                 @Arg::arg = (undef, @f[$a0 .. $a0 + $v - 1]);
                 $visible = $v;
             }
-            $_ = $f[$a0 + $ai];
-            if ($trim ne 'n') {
-                s/^\s+// if $trim ne 'r';
-                s/\s+$// if $trim ne 'l';
+            $tries = ($flags & 0x40000000) ? 2 : 1;
+          EVAL: {
+                $_ = $f[$a0 + $ai];
+                if ($trim ne 'n') {
+                    s/^\s+// if $trim ne 'r';
+                    s/\s+$// if $trim ne 'l';
+                }
+                if (not eval { $sub[$id]->($job); 1 }) {
+                    $out .= pack('C V/a*', 2, $@);
+                    last JOB;
+                }
+                $_ = '' unless defined $_;
+                redo EVAL if not $_ and --$tries;
             }
-            if (not eval { $sub[$id]->($job); 1 }) {
-                $out .= pack('C V/a*', 2, $@);
-                last JOB;
-            }
-            $_ = '' unless defined $_;
             utf8::encode($_) if utf8::is_utf8($_);
-            my $packed;
             if ($Arg::UQ) {
                 $packed = pack('C V/a*', 1, $_);
                 $Arg::UQ = 0;
             } else {
                 $packed = pack('C V/a*', 0, $_);
             }
-            $cache{"$id $ai"} = $packed if $cached and $_;
+            $cache{"$id $ai"} = $packed if $flags & 0x80000000 and $_;
             $out .= $packed;
         }
         $out .= $job->{skip} ? "\1" : "\0";

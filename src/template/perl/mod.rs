@@ -58,6 +58,9 @@ pub struct Eval {
     /// request while it is true (GNU parallel's cache, which recomputes
     /// `""` and `0`).
     pub cached: bool,
+    /// Compute a false value once more (GNU parallel builds the job, then
+    /// its command line, and its cache does not keep false values).
+    pub again: bool,
 }
 
 /// The evaluations for one job.
@@ -197,7 +200,8 @@ impl Perl {
             for e in &job.evals {
                 put_u32(buf, e.expr);
                 put_u32(buf, e.arg);
-                put_u32(buf, e.visible | if e.cached { 1 << 31 } else { 0 });
+                let flags = if e.cached { 1 << 31 } else { 0 } | if e.again { 1 << 30 } else { 0 };
+                put_u32(buf, e.visible | flags);
             }
         }
         let body = match coproc.exchange() {
@@ -264,6 +268,7 @@ mod tests {
                     arg: i,
                     visible: args.len() as u32,
                     cached: false,
+                    again: false,
                 })
                 .collect(),
         };
@@ -308,6 +313,7 @@ mod tests {
                     arg: 0,
                     visible: 1,
                     cached: false,
+                    again: false,
                 }],
             })
             .collect();

@@ -102,6 +102,7 @@ impl JobValues {
                 arg,
                 visible,
                 cached: true,
+                            again: false,
             })
             .collect();
         if !ctx.evals.is_empty() {
@@ -152,6 +153,7 @@ impl JobValues {
                             arg,
                             visible: end,
                             cached: false,
+                            again: false,
                         };
                         if !map.contains_key(&(id, arg))
                             && !out.iter().any(|o| o.expr == id && o.arg == arg)
