@@ -10,11 +10,19 @@ pub struct LowArgs {
     // Special modes.
     pub help: bool,
     pub version: bool,
+    pub generate: Option<super::generate::Generate>,
     pub dry_run: bool,
     pub shellquote: usize,
     pub print_max_line_length: bool,
-    pub print_cpus: bool,
+    pub print_cpus: Option<super::cpuinfo::CpuCount>,
     pub min_version: Option<OsString>,
+    // Semaphore mode.
+    pub semaphore: bool,
+    pub semaphore_name: Option<OsString>,
+    pub semaphore_timeout: Option<OsString>,
+    pub fg: bool,
+    pub bg: bool,
+    pub wait: bool,
     // Input sources and reading.
     pub arg_files: Vec<OsString>,
     pub null: bool,
@@ -62,9 +70,11 @@ pub struct LowArgs {
     pub workdir: Option<OsString>,
     pub tmpdir: Option<OsString>,
     pub env: Vec<OsString>,
+    pub record_env: bool,
     pub shuf: bool,
     pub load: Option<OsString>,
     pub memfree: Option<OsString>,
+    pub noswap: bool,
     pub ungroup_tty: bool,
     // Output.
     pub keep_order: bool,
