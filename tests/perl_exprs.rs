@@ -26,7 +26,10 @@ fn run(args: &[&str]) -> (i32, Vec<u8>, String) {
 /// The names (`comm`) of a process's children.
 fn children(pid: u32) -> Vec<(i32, String)> {
     let mut out = Vec::new();
-    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap().flatten() {
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .flatten()
+    {
         let list = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
         for child in list.split_whitespace() {
             let comm = std::fs::read_to_string(format!("/proc/{child}/comm")).unwrap_or_default();
@@ -41,12 +44,7 @@ fn children(pid: u32) -> Vec<(i32, String)> {
 fn children_seen_by_job(expression: &str) -> Vec<String> {
     let script = "for p in $(cat /proc/$PPID/task/*/children); do cat /proc/$p/comm; done";
     let out = parx()
-        .args([
-            "-j1",
-            &format!("sh -c '{script}' {expression}"),
-            ":::",
-            "x",
-        ])
+        .args(["-j1", &format!("sh -c '{script}' {expression}"), ":::", "x"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{out:?}");
@@ -120,7 +118,10 @@ fn perl_missing_is_one_line_only_when_needed() {
     assert_eq!(out.status.code(), Some(255));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with("parx: ") && err.contains("need perl"), "{err}");
+    assert!(
+        err.starts_with("parx: ") && err.contains("need perl"),
+        "{err}"
+    );
     let out = parx()
         .env("PATH", path)
         .args(["--dry-run", "echo", "{.}", ":::", "a.b"])
@@ -134,7 +135,13 @@ fn perl_missing_is_one_line_only_when_needed() {
 fn perl_dies_with_parx_even_after_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("fifo");
-    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
     let mut p = parx()
         .args([
             "-j1",
@@ -163,7 +170,10 @@ fn perl_dies_with_parx_even_after_kill_9() {
     p.wait().unwrap();
     // EOF on its stdin ends it: its pidfd becomes readable.
     let fd = pidfd.as_fd();
-    let mut fds = [rustix::event::PollFd::new(&fd, rustix::event::PollFlags::IN)];
+    let mut fds = [rustix::event::PollFd::new(
+        &fd,
+        rustix::event::PollFlags::IN,
+    )];
     let limit = rustix::event::Timespec {
         tv_sec: 30,
         tv_nsec: 0,

@@ -9,15 +9,15 @@ use crate::engine::{Halt, TermSeq, Timeout};
 use crate::input::{
     ColumnSplitter, Combiner, InputError, ReadOptions, RecordReader, Source, SourceKind,
 };
+use crate::template::perl::Perl;
 use crate::template::{
     Grouping, JobIter, MAX_COMMAND_LINE, Records, Renames, Table, Template, TemplateOptions, Trim,
 };
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
-use std::time::Duration;
 use std::sync::Arc;
-use crate::template::perl::Perl;
+use std::time::Duration;
 
 /// How job output reaches stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -518,7 +518,14 @@ where
         }
         if job.skipped() {
             // GNU parallel runs `true` in its place and logs exit value -2.
-            self.finish_unstarted(job, seq, slot, attempt, command, Outcome::failed_to_start(-2));
+            self.finish_unstarted(
+                job,
+                seq,
+                slot,
+                attempt,
+                command,
+                Outcome::failed_to_start(-2),
+            );
             return Ok(());
         }
         let launched = match Launched::start(&command, io, &env, &self.opts.shell) {

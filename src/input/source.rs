@@ -108,22 +108,6 @@ impl BufRead for ArgsRead {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn args_read_appends_delimiter() {
-        let mut r = ArgsRead::new(
-            vec![b"a".to_vec(), b"".to_vec(), b"b c".to_vec()],
-            b"\n".to_vec(),
-        );
-        let mut all = Vec::new();
-        r.read_to_end(&mut all).unwrap();
-        assert_eq!(all, b"a\n\nb c\n");
-    }
-}
-
 /// A probe telling whether the next record of `sources` can be read
 /// without waiting: always for `:::` values and regular files; for
 /// standard input, when it has data or is at its end (`poll`); never for
@@ -157,4 +141,20 @@ pub fn ready_probe(sources: &[Source]) -> Box<dyn FnMut() -> bool> {
         };
         poll(&mut fds, Some(&now)).is_ok_and(|n| n > 0)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn args_read_appends_delimiter() {
+        let mut r = ArgsRead::new(
+            vec![b"a".to_vec(), b"".to_vec(), b"b c".to_vec()],
+            b"\n".to_vec(),
+        );
+        let mut all = Vec::new();
+        r.read_to_end(&mut all).unwrap();
+        assert_eq!(all, b"a\n\nb c\n");
+    }
 }

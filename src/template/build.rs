@@ -154,8 +154,11 @@ impl JobIter {
         let perl = self.perl()?;
         let templates: Vec<&Template> = self.templates().map(|t| t.as_ref()).collect();
         let mut parts: Vec<Vec<(usize, std::ops::Range<usize>)>> = Vec::with_capacity(jobs.len());
-        let perl_templates: Vec<&Template> =
-            templates.iter().copied().filter(|t| t.perl.is_some()).collect();
+        let perl_templates: Vec<&Template> = templates
+            .iter()
+            .copied()
+            .filter(|t| t.perl.is_some())
+            .collect();
         let requests: Vec<Request> = jobs
             .iter()
             .map(|job| {
@@ -207,7 +210,8 @@ impl JobIter {
             .collect();
         let (answers, error) = perl.evaluate(&requests);
         let done = answers.len();
-        for (((job, request), answer), ranges) in jobs.iter().zip(&requests).zip(answers).zip(parts) {
+        for (((job, request), answer), ranges) in jobs.iter().zip(&requests).zip(answers).zip(parts)
+        {
             let values = job.perl_values();
             for (key, range) in ranges {
                 values.set_rendered(key, answer.values[range].to_vec());

@@ -208,7 +208,10 @@ impl Job {
             let Some(p) = t.rpls[r].position else { return };
             let n = args.len() as i64;
             let idx = if p > 0 { p - 1 } else { n + p };
-            match usize::try_from(idx).ok().and_then(|i| Some((i, args.get(i)?))) {
+            match usize::try_from(idx)
+                .ok()
+                .and_then(|i| Some((i, args.get(i)?)))
+            {
                 Some((i, arg)) => value(sink, r, i, arg),
                 None => sink.item(b""),
             }

@@ -149,8 +149,8 @@ impl<'a> Reader<'a> {
         if self.data.len() < 4 {
             return Err(short());
         }
-        let n = u32::from_le_bytes([self.data[0], self.data[1], self.data[2], self.data[3]])
-            as usize;
+        let n =
+            u32::from_le_bytes([self.data[0], self.data[1], self.data[2], self.data[3]]) as usize;
         let rest = &self.data[4..];
         if rest.len() < n {
             return Err(short());

@@ -287,9 +287,18 @@ mod tests {
         assert_eq!(v[0].bytes, b"a\xff\n\0");
         assert_eq!(v[1].bytes, b"\n\0");
         let v = eval_one(&p, "$x++; $_ = $x", &[b"", b""]);
-        assert_eq!((v[0].bytes.as_slice(), v[1].bytes.as_slice()), (&b"1"[..], &b"2"[..]));
+        assert_eq!(
+            (v[0].bytes.as_slice(), v[1].bytes.as_slice()),
+            (&b"1"[..], &b"2"[..])
+        );
         let v = eval_one(&p, "$x++; $_ = $x; uq()", &[b""]);
-        assert_eq!(v[0], Value { bytes: b"3".to_vec(), unquoted: true });
+        assert_eq!(
+            v[0],
+            Value {
+                bytes: b"3".to_vec(),
+                unquoted: true
+            }
+        );
     }
 
     #[test]
@@ -299,9 +308,12 @@ mod tests {
         }
         let p = Perl::new("n");
         let e = p.register(b"$_=( ").unwrap_err().to_string();
-        assert!(e.starts_with("Error: Cannot use $_=( : syntax error at (eval 10) line 1"), "{e}");
+        assert!(
+            e.starts_with("Error: Cannot use $_=( : syntax error at (eval 10) line 1"),
+            "{e}"
+        );
         let id = p.register(b"die \"boom\\n\" if $_ eq 'b'").unwrap();
-        let args = vec![b"a".to_vec(), b"b".to_vec()];
+        let args = [b"a".to_vec(), b"b".to_vec()];
         let reqs: Vec<Request> = (0..2)
             .map(|i| Request {
                 seq: i + 1,

@@ -102,7 +102,7 @@ impl JobValues {
                 arg,
                 visible,
                 cached: true,
-                            again: false,
+                again: false,
             })
             .collect();
         if !ctx.evals.is_empty() {
