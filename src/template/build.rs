@@ -7,15 +7,12 @@ use super::command::Template;
 use super::job::Job;
 use super::ops::{JobContext, Op};
 use super::perl::values::JobValues;
-use super::perl::{Eval, Perl, Request};
 use crate::input::InputError;
+use perl_batch::PerlMode;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-/// Most jobs whose Perl expressions go to perl in one exchange.
-const PERL_BATCH: usize = 1024;
-/// Most value bytes in one exchange.
-const PERL_BATCH_BYTES: usize = 1 << 20;
+mod perl_batch;
 
 /// The longest command line GNU parallel finds acceptable on Linux
 /// (its probe with `echo` stops at 130329 bytes with the kernel's 128 KiB
@@ -78,19 +75,8 @@ pub struct JobIter {
     /// Whether the next record can be read without waiting (more jobs are
     /// made ahead for one exchange with perl only then).
     ready: Option<Box<dyn FnMut() -> bool>>,
-}
-
-/// When a job's Perl values are computed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum PerlMode {
-    /// No Perl expression.
-    None,
-    /// While making the job, in batches (GNU parallel computes them when
-    /// it builds the job).
-    Early,
-    /// When the job starts: an expression asks for the slot, known only
-    /// then.
-    Late,
+    /// Batches sent to perl whose answers are not read yet.
+    inflight: VecDeque<perl_batch::InFlight>,
 }
 
 impl JobIter {
@@ -112,6 +98,7 @@ impl JobIter {
             made: VecDeque::new(),
             pending: None,
             ready: None,
+            inflight: VecDeque::new(),
             given_total: None,
         }
     }
@@ -121,138 +108,6 @@ impl JobIter {
     pub fn with_ready(mut self, ready: Box<dyn FnMut() -> bool>) -> JobIter {
         self.ready = Some(ready);
         self
-    }
-
-    fn templates(&self) -> impl Iterator<Item = &Arc<Template>> {
-        std::iter::once(&self.template).chain(self.tag.as_ref())
-    }
-
-    fn perl(&self) -> Option<Arc<Perl>> {
-        self.templates().find_map(|t| t.perl.clone())
-    }
-
-    fn perl_uses(&self, word: &[u8]) -> bool {
-        self.templates().any(|t| t.perl_uses(word))
-    }
-
-    fn perl_mode(&self) -> PerlMode {
-        if self.perl().is_none() {
-            PerlMode::None
-        } else if self.perl_uses(b"slot") {
-            PerlMode::Late
-        } else {
-            PerlMode::Early
-        }
-    }
-
-    /// Computes the Perl values of `jobs` in one exchange, in GNU
-    /// parallel's order: per job, the values it computes while building
-    /// the job, then those its command line and tag insert (an earlier
-    /// value is reused while it is true). A `die` drops the jobs from the
-    /// one that died on and returns the error.
-    fn evaluate(&self, jobs: &mut Vec<Job>) -> Option<InputError> {
-        let perl = self.perl()?;
-        let templates: Vec<&Template> = self.templates().map(|t| t.as_ref()).collect();
-        let mut parts: Vec<Vec<(usize, std::ops::Range<usize>)>> = Vec::with_capacity(jobs.len());
-        let perl_templates: Vec<&Template> = templates
-            .iter()
-            .copied()
-            .filter(|t| t.perl.is_some())
-            .collect();
-        let requests: Vec<Request> = jobs
-            .iter()
-            .map(|job| {
-                let args = job.perl_args();
-                let n = args.len() as u32;
-                let mut evals = job.perl_values().missing(&templates, args.len());
-                let mut ranges = Vec::new();
-                let key = |t: &Template| t as *const Template as usize;
-                let occurrences: Vec<Vec<(u32, u32)>> = perl_templates
-                    .iter()
-                    .map(|t| job.perl_occurrence_list(t))
-                    .collect();
-                let same = |occ: &[(u32, u32)]| {
-                    occ.len() == evals.len()
-                        && evals.iter().all(|e| e.visible == n)
-                        && occ.iter().zip(&evals).all(|(o, e)| *o == (e.expr, e.arg))
-                };
-                if let [only] = occurrences.as_slice()
-                    && same(only)
-                {
-                    // The usual case: the command line inserts each value
-                    // once, in the order they were computed; a false one
-                    // is computed again right away.
-                    evals.iter_mut().for_each(|e| e.again = true);
-                    ranges.push((key(perl_templates[0]), 0..evals.len()));
-                } else {
-                    evals.iter_mut().for_each(|e| e.cached = true);
-                    for (t, occ) in perl_templates.iter().zip(occurrences) {
-                        let start = evals.len();
-                        evals.extend(occ.into_iter().map(|(expr, arg)| Eval {
-                            expr,
-                            arg,
-                            visible: n,
-                            cached: true,
-                            again: false,
-                        }));
-                        ranges.push((key(t), start..evals.len()));
-                    }
-                }
-                parts.push(ranges);
-                Request {
-                    seq: job.seq,
-                    slot: 1,
-                    total: job.total(),
-                    args,
-                    evals,
-                }
-            })
-            .collect();
-        let (answers, error) = perl.evaluate(&requests);
-        let done = answers.len();
-        for (((job, request), answer), ranges) in jobs.iter().zip(&requests).zip(answers).zip(parts)
-        {
-            let values = job.perl_values();
-            for (key, range) in ranges {
-                values.set_rendered(key, answer.values[range].to_vec());
-            }
-            values.store(&request.evals, answer);
-        }
-        drop(requests);
-        jobs.truncate(done);
-        error.map(|e| InputError::Perl(e.to_string()))
-    }
-
-    /// Makes jobs ahead (the first one waiting for input as usual, more
-    /// only while input is ready) and computes their Perl values at once.
-    fn make_batch(&mut self) {
-        let mut batch = Vec::new();
-        let mut bytes = 0;
-        loop {
-            match self.next_job() {
-                Ok(Some(job)) => {
-                    bytes += job.args.iter().map(Vec::len).sum::<usize>();
-                    batch.push(job);
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    self.pending = Some(e);
-                    break;
-                }
-            }
-            if batch.len() >= PERL_BATCH || bytes >= PERL_BATCH_BYTES {
-                break;
-            }
-            // Input read once is buffered by lines: asking every few
-            // jobs is enough.
-            if batch.len() % 16 == 1 && !self.ready.as_mut().is_none_or(|f| f()) {
-                break;
-            }
-        }
-        if let Some(e) = self.evaluate(&mut batch) {
-            self.pending = Some(e);
-        }
-        self.made.extend(batch);
     }
 
     /// Gives every job a `--tag`/`--tagstring` template.
@@ -556,23 +411,9 @@ impl Iterator for JobIter {
             let total = all.len() as u64;
             all.iter_mut().for_each(|j| j.set_total(total));
             if mode == PerlMode::Early {
-                let mut all = Vec::from(all);
-                let mut done = Vec::with_capacity(all.len());
-                while !all.is_empty() {
-                    let rest = all.split_off(all.len().min(PERL_BATCH));
-                    let mut batch = std::mem::replace(&mut all, rest);
-                    let error = self.evaluate(&mut batch);
-                    done.extend(batch);
-                    if error.is_some() {
-                        self.pending = error;
-                        break;
-                    }
-                }
-                all = done;
-                self.counted = Some(all.into());
-            } else {
-                self.counted = Some(all);
+                all = self.evaluate_all(all);
             }
+            self.counted = Some(all);
         }
         if let Some(all) = &mut self.counted {
             return match all.pop_front() {
@@ -584,16 +425,7 @@ impl Iterator for JobIter {
             };
         }
         if mode == PerlMode::Early {
-            if self.made.is_empty() && self.pending.is_none() {
-                self.make_batch();
-            }
-            return match self.made.pop_front() {
-                Some(job) => Some(Ok(job)),
-                None => self.pending.take().map(|e| {
-                    self.failed = true;
-                    Err(e)
-                }),
-            };
+            return self.next_early();
         }
         match self.next_job() {
             Ok(Some(job)) => Some(Ok(job)),

@@ -2,11 +2,15 @@
 //! run, started with the driver script, fed requests on its stdin and
 //! answering on its fd 3.
 //!
-//! Every exchange is one request followed by one answer, and the driver
-//! reads a whole request before it writes a byte of the answer: parx
-//! writes all, then reads all, so neither side can wait on the other with
-//! a full pipe. The co-process ends on EOF on its stdin, which the kernel
-//! delivers when parx closes its end, exits, or is killed with SIGKILL.
+//! Every request gets one answer, in order, and the driver reads a whole
+//! request before it writes a byte of the answer. parx may send one more
+//! request before reading an answer (so perl works while parx prepares
+//! and prints), but only a request that fits in the pipe, and never with
+//! two answers owed: perl, which has read the earlier request whole, can
+//! then be blocked only on writing an answer parx is about to read, and
+//! parx's write always completes. The co-process ends on EOF on its stdin,
+//! which the kernel delivers when parx closes its end, exits, or is killed
+//! with SIGKILL.
 
 use std::ffi::OsStr;
 use std::fs::File;
@@ -30,6 +34,9 @@ pub enum CoprocError {
     Io(#[from] io::Error),
 }
 
+/// Pipe size asked for: batches up to this size can be sent ahead.
+const PIPE_SIZE: usize = 1 << 20;
+
 /// A running `perl` co-process.
 pub struct Coproc {
     requests: Option<File>,
@@ -37,14 +44,17 @@ pub struct Coproc {
     child: Option<Child>,
     /// Reused request buffer.
     buf: Vec<u8>,
+    /// Bytes the request pipe holds.
+    capacity: usize,
 }
 
 impl Coproc {
     /// Starts `perl` with the driver; `trim` is GNU parallel's `--trim`
     /// value (`n`, `l`, `r`, `lr`).
     pub fn start(trim: &str) -> Result<Coproc, CoprocError> {
-        let requests = Pipe::new()?;
-        let answers = Pipe::new()?;
+        let requests = Pipe::with_capacity(PIPE_SIZE)?;
+        let answers = Pipe::with_capacity(PIPE_SIZE)?;
+        let capacity = requests.capacity().unwrap_or(4096);
         let mut spawn = Spawn::new("perl");
         spawn
             .arg("-e")
@@ -63,7 +73,14 @@ impl Coproc {
             answers: File::from(answers.read),
             child: Some(child),
             buf: Vec::new(),
+            capacity,
         })
+    }
+
+    /// Whether the request being built fits in the pipe (so it may be sent
+    /// while an answer is still owed).
+    pub fn fits(&self) -> bool {
+        self.buf.len() <= self.capacity
     }
 
     /// A request of `kind` to fill: write its body with the `put_*`
@@ -78,6 +95,12 @@ impl Coproc {
     /// Sends the request built since [`Coproc::begin`] and returns the
     /// answer's kind and body.
     pub fn exchange(&mut self) -> Result<(u8, Vec<u8>), CoprocError> {
+        self.send()?;
+        self.receive()
+    }
+
+    /// Sends the request built since [`Coproc::begin`].
+    pub fn send(&mut self) -> Result<(), CoprocError> {
         let len = u32::try_from(self.buf.len() - 5)
             .map_err(|_| io::Error::other("request larger than 4 GiB"))?;
         self.buf[1..5].copy_from_slice(&len.to_le_bytes());
@@ -85,7 +108,11 @@ impl Coproc {
             .requests
             .as_mut()
             .ok_or_else(|| io::Error::other("closed"))?;
-        requests.write_all(&self.buf).map_err(gone)?;
+        requests.write_all(&self.buf).map_err(gone)
+    }
+
+    /// Reads the next answer: its kind and body.
+    pub fn receive(&mut self) -> Result<(u8, Vec<u8>), CoprocError> {
         let mut head = [0u8; 5];
         self.answers.read_exact(&mut head).map_err(gone)?;
         let len = u32::from_le_bytes([head[1], head[2], head[3], head[4]]) as usize;

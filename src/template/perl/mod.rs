@@ -14,7 +14,7 @@ mod coproc;
 pub mod values;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 pub use coproc::CoprocError;
@@ -106,6 +106,11 @@ pub struct Perl {
 #[derive(Default)]
 struct State {
     coproc: Option<Coproc>,
+    /// Per batch sent and not read back: evaluations per job.
+    owed: VecDeque<Vec<usize>>,
+    /// Answers read early (to make room for a synchronous exchange), in
+    /// order, for [`Perl::collect`].
+    early: VecDeque<(Vec<Answer>, Option<PerlError>)>,
     ids: HashMap<Vec<u8>, u32>,
     /// The first error: every later use repeats it.
     failed: Option<String>,
@@ -138,6 +143,7 @@ impl Perl {
             return Ok(id);
         }
         let id = st.ids.len() as u32;
+        Self::read_owed(&mut st, 0)?;
         let coproc = self.coproc(&mut st)?;
         let buf = coproc.begin(b'C');
         put_u32(buf, id);
@@ -178,10 +184,50 @@ impl Perl {
     /// returns the answers of the jobs before it, then the error.
     pub fn evaluate(&self, jobs: &[Request<'_>]) -> (Vec<Answer>, Option<PerlError>) {
         let mut st = self.lock();
-        let coproc = match self.coproc(&mut st) {
-            Ok(c) => c,
-            Err(e) => return (Vec::new(), Some(e)),
-        };
+        if let Err(e) = Self::read_owed(&mut st, 0) {
+            return (Vec::new(), Some(e));
+        }
+        if let Err(e) = self.send(&mut st, jobs, false) {
+            return (Vec::new(), Some(e));
+        }
+        Self::read_answer(&mut st)
+    }
+
+    /// Sends a batch whose answer [`Perl::collect`] reads later: perl
+    /// evaluates it while parx goes on. Answers come back in order.
+    pub fn submit(&self, jobs: &[Request<'_>]) -> Result<(), PerlError> {
+        let mut st = self.lock();
+        Self::read_owed(&mut st, 1)?;
+        self.send(&mut st, jobs, true)
+    }
+
+    /// The answer to the oldest batch [`Perl::submit`] sent.
+    pub fn collect(&self) -> (Vec<Answer>, Option<PerlError>) {
+        let mut st = self.lock();
+        match st.early.pop_front() {
+            Some(a) => a,
+            None => Self::read_answer(&mut st),
+        }
+    }
+
+    /// Reads answers owed until at most `keep` are.
+    fn read_owed(st: &mut State, keep: usize) -> Result<(), PerlError> {
+        while st.owed.len() > keep {
+            let answer = Self::read_answer(st);
+            st.early.push_back(answer);
+        }
+        match &st.failed {
+            Some(f) => Err(PerlError::Coproc(CoprocError::Io(std::io::Error::other(
+                f.clone(),
+            )))),
+            None => Ok(()),
+        }
+    }
+
+    /// Encodes and sends `jobs`. With `ahead`, an answer may still be
+    /// owed: a request too big for the pipe waits for it first.
+    fn send(&self, st: &mut State, jobs: &[Request<'_>], ahead: bool) -> Result<(), PerlError> {
+        let coproc = self.coproc(st)?;
         let buf = coproc.begin(b'E');
         put_u32(buf, jobs.len() as u32);
         for job in jobs {
@@ -204,18 +250,46 @@ impl Perl {
                 put_u32(buf, e.visible | flags);
             }
         }
-        let body = match coproc.exchange() {
-            Ok((_, body)) => body,
-            Err(e) => {
+        let fits = coproc.fits();
+        if ahead && !fits && !st.owed.is_empty() {
+            // Keep the request built; make room by reading what is owed.
+            Self::read_owed(st, 0)?;
+        }
+        let coproc = self.coproc(st)?;
+        if let Err(e) = coproc.send() {
+            st.failed = Some(e.to_string());
+            st.coproc = None;
+            return Err(e.into());
+        }
+        st.owed
+            .push_back(jobs.iter().map(|j| j.evals.len()).collect());
+        Ok(())
+    }
+
+    /// Reads the answer to the oldest batch owed.
+    fn read_answer(st: &mut State) -> (Vec<Answer>, Option<PerlError>) {
+        let Some(counts) = st.owed.pop_front() else {
+            return (Vec::new(), None);
+        };
+        let body = match st.coproc.as_mut().map(Coproc::receive) {
+            Some(Ok((_, body))) => body,
+            Some(Err(e)) => {
                 st.failed = Some(e.to_string());
                 st.coproc = None;
                 return (Vec::new(), Some(e.into()));
             }
+            None => {
+                let f = st.failed.clone().unwrap_or_else(|| "no perl".into());
+                return (
+                    Vec::new(),
+                    Some(PerlError::Coproc(CoprocError::Io(std::io::Error::other(f)))),
+                );
+            }
         };
         let mut r = Reader::new(&body);
-        let mut answers = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            match parse_answer(&mut r, job.evals.len()) {
+        let mut answers = Vec::with_capacity(counts.len());
+        for n in counts {
+            match parse_answer(&mut r, n) {
                 Ok(Ok(a)) => answers.push(a),
                 Ok(Err(died)) => return (answers, Some(PerlError::Died(died))),
                 Err(e) => return (answers, Some(e.into())),
