@@ -201,8 +201,10 @@ impl JobIter {
         }
     }
 
+    /// Without a probe (`JobIter::with_ready`), input is taken as slow:
+    /// one job per exchange.
     fn input_ready(&mut self) -> bool {
-        !self.unget.is_empty() || self.ready.as_mut().is_none_or(|f| f())
+        !self.unget.is_empty() || self.ready.as_mut().is_some_and(|f| f())
     }
 
     /// Makes a batch of jobs and sends it to perl.
