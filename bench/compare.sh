@@ -40,7 +40,7 @@ while (($#)); do
   shift
 done
 
-ALL_SCENARIOS="spawn-true echo-output pipeline-job keep-order big-output pipe-cat pipe-gzip pipepart-gzip dry-run-10M mem-spawn-true mem-keep-order pool-map"
+ALL_SCENARIOS="spawn-true echo-output pipeline-job keep-order big-output pipe-cat pipe-gzip pipepart-gzip dry-run-10M perl-dry-run perl-jobs mem-spawn-true mem-keep-order pool-map"
 if [[ -n $ONLY ]]; then
   for s in ${ONLY//,/ }; do
     [[ " $ALL_SCENARIOS " == *" $s "* ]] || { echo "compare.sh: unknown scenario $s (one of: $ALL_SCENARIOS)" >&2; exit 2; }
@@ -53,9 +53,11 @@ wanted() { [[ -z $ONLY || ",$ONLY," == *",$1,"* ]]; }
 if ((QUICK)); then
   NJOBS=500 KJOBS=300 BIG=32M PIPE_MIB=64 DRY_N=1000000 DRY_GNU_N=1000
   MEM_N=20000 MEM_K=2000 RUNS_SMALL=${RUNS:-3} RUNS_BIG=${RUNS:-3}
+  PERL_N=100000 PERL_GNU_N=1000 PERL_JOBS=500
 else
   NJOBS=5000 KJOBS=2000 BIG=256M PIPE_MIB=1024 DRY_N=10000000 DRY_GNU_N=10000
   MEM_N=100000 MEM_K=10000 RUNS_SMALL=${RUNS:-5} RUNS_BIG=${RUNS:-3}
+  PERL_N=100000 PERL_GNU_N=10000 PERL_JOBS=2000
 fi
 
 log() { printf '%s\n' "compare.sh: $*" >&2; }
@@ -132,6 +134,7 @@ probe 'echo a' "$PARX" --dry-run echo ::: a && HAS[dryrun]=1
 probe_stdin $'l1\nl2\nl3\nl4\n' $'l1\nl2\nl3\nl4' "$PARX" --pipe --block 3 -k -j2 cat && HAS[pipe]=1
 probe $'l1\nl2\nl3\nl4' "$PARX" --pipepart -a "$T/probe.txt" --block 3 -k -j2 cat && HAS[pipepart]=1
 probe $'/dev/null' "$PARX" -k -j2 echo {} ::: /dev/null && HAS[replace]=1
+probe 'echo 4' "$PARX" --dry-run echo '{= $_*=2 =}' ::: 2 && HAS[perl]=1
 log "parx has: ${!HAS[*]}"
 # Does parx run `a | b` without a shell? (informational: read from --trace)
 SHELL_NOTE=
@@ -283,6 +286,7 @@ needs() {
         pipe) what="--pipe" ;;
         pipepart) what="--pipepart" ;;
         replace) what="{} replacement" ;;
+        perl) what="{= perl =} expressions" ;;
         *) what=$f ;;
       esac
       skip "$scen" "parx lacks $what"
@@ -462,6 +466,45 @@ sc_dry_run() {
   ROWS+=("$(printf '%-15s   max RSS: parx %s KB (%s inputs), gnu %s KB (%s inputs)' dry-run-10M "$pr" "$DRY_N" "$gr" "$DRY_GNU_N")")
 }
 
+# Issue 15: {= perl =} through one perl co-process. Expressions per second
+# in a dry run (and memory flat in the number of jobs), and the cost of an
+# expression in real jobs.
+PERL_EXPR='{= $_*=2 =}'
+sc_perl_dry_run() {
+  needs perl-dry-run dryrun stdin perl || return 0
+  AMOUNT[perl-dry-run.parx]=$PERL_N
+  AMOUNT[perl-dry-run.gnu]=$PERL_GNU_N
+  AMOUNT[perl-dry-run]=
+  seq "$PERL_N" >"$T/in.perl"
+  seq "$PERL_GNU_N" >"$T/in.perl.gnu"
+  local e; e=$(q "$PERL_EXPR")
+  bench perl-dry-run "$RUNS_BIG" \
+    parx "$PARX --dry-run echo $e < $T/in.perl > $T/out.perl.parx" \
+    gnu "$GNU --dry-run echo $e < $T/in.perl.gnu > /dev/null"
+  awk '{ print "echo " $1 * 2 }' "$T/in.perl" >"$T/want.perl"
+  check_file perl-dry-run parx "$T/out.perl.parx" "$T/want.perl"
+  report perl-dry-run exprs "echo '$PERL_EXPR'; GNU parallel runs ${PERL_GNU_N} inputs only; the ratio compares rates" parx gnu
+  local small=$((PERL_N / 10)) a b growth
+  a=$(rss_of "seq $small | $PARX --dry-run echo $e") || a=
+  b=$(rss_of "seq $PERL_N | $PARX --dry-run echo $e") || b=
+  [[ -n $a && -n $b ]] && growth=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", b / a }')
+  local rate; rate=$(awk -v n="$PERL_N" -v m="${MED[perl-dry-run.parx]:-0}" 'BEGIN { if (m > 0) printf "%.0f", n / m; else print "failed" }')
+  LINES[-1]+=" parx_rate=$rate parx_maxrss_kb=${b:-failed} parx_maxrss_kb_at_$small=${a:-failed} growth=${growth:-failed}"
+  ROWS+=("$(printf '%-15s   max RSS of parx (with its perl): %s KB at %s inputs, %s KB at %s (x%s)' perl-dry-run "${b:-?}" "$PERL_N" "${a:-?}" "$small" "${growth:-?}")")
+}
+
+sc_perl_jobs() {
+  needs perl-jobs cli stdin perl || return 0
+  AMOUNT[perl-jobs]=$PERL_JOBS
+  seq "$PERL_JOBS" >"$T/in.perljobs"
+  local e in; e=$(q "$PERL_EXPR"); in=$(q "$T/in.perljobs")
+  bench perl-jobs "$RUNS_SMALL" \
+    parx "$PARX -j2 /bin/true $e < $in" \
+    parx_plain "$PARX -j2 /bin/true {} < $in" \
+    gnu "$GNU -j2 /bin/true $e < $in"
+  report perl-jobs jobs "/bin/true '$PERL_EXPR' per job; parx_plain = the same jobs with {} (no perl)" parx parx_plain gnu
+}
+
 sc_mem_spawn_true() {
   needs mem-spawn-true cli stdin || return 0
   local small=$((MEM_N / 10)) a b
@@ -560,6 +603,8 @@ wanted pipe-cat && sc_pipe pipe-cat
 wanted pipe-gzip && sc_pipe pipe-gzip
 wanted pipepart-gzip && sc_pipe pipepart-gzip
 wanted dry-run-10M && sc_dry_run
+wanted perl-dry-run && sc_perl_dry_run
+wanted perl-jobs && sc_perl_jobs
 wanted mem-spawn-true && sc_mem_spawn_true
 wanted mem-keep-order && sc_mem_keep_order
 wanted pool-map && sc_pool_map
@@ -600,6 +645,9 @@ target pipe-gzip ratio_vs_gzip1 ">=" 1.7 "pipe-gzip >= 1.7x one gzip -1"
 target pipepart-gzip ratio_vs_gzip1 ">=" 1.7 "pipepart-gzip >= 1.7x one gzip -1"
 target pool-map ratio_vs_sequential ">=" 1.8 "pool-map >= 1.8x sequential (2 workers)"
 target pool-map ratio_vs_rayon ">=" 0.9 "pool-map within 10% of rayon"
+target perl-dry-run parx_rate ">=" 200000 "perl-dry-run >= 200,000 expressions/s (issue 15)"
+target perl-dry-run growth "<=" 1.2 "perl-dry-run flat: RSS(N) / RSS(N/10) <= 1.2"
+target perl-jobs ratio_vs_parx_plain ">=" 0.95 "perl-jobs at most 5% slower than without"
 target mem-spawn-true parx "<=" 20480 "mem-spawn-true max RSS <= 20 MB (KB)"
 target mem-spawn-true growth "<=" 1.2 "mem-spawn-true flat: RSS(N) / RSS(N/10) <= 1.2"
 
@@ -611,7 +659,7 @@ echo
 printf '%-15s %-14s %9s %9s %8s %15s  %s\n' scenario tool median_s min_s cpu_s rate vs_peer
 printf '%s\n' "${ROWS[@]}"
 echo
-echo "targets (issue 8):"
+echo "targets (issues 8 and 15):"
 printf '  %s\n' "${TARGETS[@]}"
 echo
 printf '%s\n' "${LINES[@]}"

@@ -108,34 +108,6 @@ fn bad_positions() {
 }
 
 #[test]
-fn perl_expressions_are_refused() {
-    fails_with(
-        &["--dry-run", "echo", "{= s/a/b/ =}", ":::", "a"],
-        "perl expression",
-    );
-    fails_with(
-        &["--dry-run", "echo", "{=", "s/a/b/", "=}", ":::", "a"],
-        "perl expression",
-    );
-    fails_with(
-        &[
-            "--dry-run",
-            "--parens",
-            "<<>>",
-            "echo",
-            "<<$_.=1>>",
-            ":::",
-            "a",
-        ],
-        "perl expression",
-    );
-    fails_with(
-        &["--dry-run", "--rpl", "{x} s/a/b/", "echo", ":::", "a"],
-        "not supported",
-    );
-}
-
-#[test]
 fn bad_plus_regex() {
     fails_with(
         &["--plus", "--dry-run", "echo", "{%(}", ":::", "a"],

@@ -1,7 +1,8 @@
 //! Table-driven comparison with GNU parallel: every case in
-//! `fixtures/cli/cases.txt` is a bash snippet run with `$PAR` set to parx;
-//! its stdout and exit status must equal what GNU parallel 20221122 gave
-//! (recorded in `fixtures/cli/expected.txt` by `fixtures/cli/generate.sh`).
+//! `fixtures/cli/cases.txt` (and `fixtures/perl/cases.txt`, the Perl
+//! expressions) is a bash snippet run with `$PAR` set to parx; its stdout
+//! and exit status must equal what GNU parallel 20221122 gave (recorded in
+//! `expected.txt` next to it by `fixtures/cli/generate.sh`).
 
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
@@ -13,8 +14,10 @@ struct Expected {
     stdout: Vec<u8>,
 }
 
-fn fixture_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cli")
+fn fixture_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn parse_expected(data: &[u8]) -> Vec<Expected> {
@@ -52,8 +55,8 @@ fn parse_expected(data: &[u8]) -> Vec<Expected> {
     out
 }
 
-fn cases() -> Vec<(String, String)> {
-    let text = std::fs::read_to_string(fixture_dir().join("cases.txt")).expect("cases.txt");
+fn cases(dir: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(dir.join("cases.txt")).expect("cases.txt");
     text.lines()
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(|l| {
@@ -65,9 +68,17 @@ fn cases() -> Vec<(String, String)> {
 
 #[test]
 fn dry_run_matches_gnu_parallel() {
-    let dir = fixture_dir();
+    matches_gnu_parallel(&fixture_dir("cli"));
+}
+
+#[test]
+fn perl_expressions_match_gnu_parallel() {
+    matches_gnu_parallel(&fixture_dir("perl"));
+}
+
+fn matches_gnu_parallel(dir: &Path) {
     let expected = parse_expected(&std::fs::read(dir.join("expected.txt")).expect("expected.txt"));
-    let cases = cases();
+    let cases = cases(dir);
     assert_eq!(
         cases.len(),
         expected.len(),
@@ -87,7 +98,7 @@ fn dry_run_matches_gnu_parallel() {
                 .env("PAR", &bin)
                 .env("LC_ALL", "C")
                 .env_remove("PARALLEL")
-                .current_dir(&dir)
+                .current_dir(dir)
                 .stdin(Stdio::null())
                 .output()
                 .expect("run bash");

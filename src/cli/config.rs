@@ -9,12 +9,14 @@ use crate::engine::{Halt, TermSeq, Timeout};
 use crate::input::{
     ColumnSplitter, Combiner, InputError, ReadOptions, RecordReader, Source, SourceKind,
 };
+use crate::template::perl::Perl;
 use crate::template::{
     Grouping, JobIter, MAX_COMMAND_LINE, Records, Renames, Table, Template, TemplateOptions, Trim,
 };
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How job output reaches stdout.
@@ -99,6 +101,10 @@ pub struct Config {
     pub plus: bool,
     /// `--parens` (left, right).
     pub parens: (String, String),
+    /// `--rpl` strings: (key, Perl code).
+    pub rpl: Vec<(String, String)>,
+    /// The run's Perl session (started only if an expression is used).
+    pub perl: Arc<Perl>,
     /// `-q`.
     pub quote: bool,
     /// Context replace (`-X`, `-N`, `-L`).
@@ -608,6 +614,15 @@ impl Config {
             }
             None => ("{=".to_string(), "=}".to_string()),
         };
+        // GNU parallel: `split/\s/,$_,2`.
+        let mut rpl = Vec::new();
+        for r in &low.rpl {
+            let r = text("--rpl", r)?;
+            let (key, code) = r
+                .split_once(|c: char| c.is_ascii_whitespace())
+                .unwrap_or((r.as_str(), ""));
+            rpl.push((key.to_string(), code.to_string()));
+        }
         // Jobs.
         let jobs = match &low.jobs {
             Some(j) => parse_jobs(&text("-j", j)?, ncpus)?,
@@ -804,6 +819,13 @@ impl Config {
             renames,
             plus: low.plus,
             parens,
+            rpl,
+            perl: Arc::new(Perl::new(match trim {
+                Trim::None => "n",
+                Trim::Left => "l",
+                Trim::Right => "r",
+                Trim::Both => "lr",
+            })),
             quote: low.quote,
             context_replace: context,
             grouping,
@@ -870,7 +892,7 @@ impl Config {
 
     /// The replacement-string table in effect.
     pub fn table(&self) -> Table {
-        Table::new(self.plus, &self.renames)
+        Table::new(self.plus, &self.renames, &self.rpl)
     }
 
     /// Parses `words` as the command template.
@@ -893,6 +915,7 @@ impl Config {
             no_append: self.pipe.is_some() && !self.cat && !self.fifo,
             parens: self.parens.clone(),
             slots: self.jobs,
+            perl: Some(Arc::clone(&self.perl)),
         };
         Template::parse(words, &self.table(), &options).map_err(CliError::Template)
     }
@@ -944,9 +967,11 @@ impl Config {
                     }
                 }
             }
+            let (left, right) = (self.parens.0.as_bytes(), self.parens.1.as_bytes());
             for (i, name) in names.iter().enumerate() {
                 for w in words.iter_mut().chain(tag.iter_mut()) {
                     *w = rename_header(w, name, i + 1);
+                    *w = rename_header_perl(w, name, i + 1, left, right);
                 }
             }
         }
@@ -981,7 +1006,8 @@ impl Config {
         Ok(JobIter::new(records, template, self.grouping.clone())
             .with_tag(tag)
             .with_total(self.total_jobs)
-            .with_header_names(names))
+            .with_header_names(names)
+            .with_ready(crate::input::ready_probe(&self.sources)))
     }
 }
 
@@ -1026,9 +1052,49 @@ pub(crate) fn rename_header(word: &[u8], name: &[u8], id: usize) -> Vec<u8> {
     out
 }
 
+/// `{=name code =}` → `{=N code =}` (GNU parallel:
+/// `s:$left $s (.*?) $right:$l$id$1$r:gx`).
+pub(crate) fn rename_header_perl(
+    word: &[u8],
+    name: &[u8],
+    id: usize,
+    left: &[u8],
+    right: &[u8],
+) -> Vec<u8> {
+    if left.is_empty() || right.is_empty() {
+        return word.to_vec();
+    }
+    let mut out = Vec::with_capacity(word.len());
+    let mut i = 0;
+    while i < word.len() {
+        let after = i + left.len() + name.len();
+        if word[i..].starts_with(left)
+            && word[i + left.len()..].starts_with(name)
+            && let Some(end) = memchr::memmem::find(&word[after..], right)
+        {
+            out.extend_from_slice(left);
+            out.extend_from_slice(id.to_string().as_bytes());
+            out.extend_from_slice(&word[after..after + end + right.len()]);
+            i = after + end + right.len();
+            continue;
+        }
+        out.push(word[i]);
+        i += 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_names_in_perl_expressions() {
+        assert_eq!(
+            rename_header_perl(b"x{=name $_=uc =}y{=other=}", b"name", 2, b"{=", b"=}"),
+            b"x{=2 $_=uc =}y{=other=}"
+        );
+    }
 
     #[test]
     fn jobs_spec() {

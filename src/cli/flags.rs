@@ -389,6 +389,17 @@ pub static FLAGS: &[Flag] = &[
         }
     ),
     flag!(
+        &["rpl"],
+        None,
+        Required("'TAG PERL'"),
+        Replace,
+        "Define TAG as a replacement string: the Perl code changes $_",
+        |a, v| {
+            a.rpl.push(val(v)?);
+            Ok(())
+        }
+    ),
+    flag!(
         &["quote"],
         Some('q'),
         Switch,
@@ -1476,14 +1487,6 @@ pub static FLAGS: &[Flag] = &[
         Switch,
         Unsupported,
         "CSV input",
-        unsupported
-    ),
-    flag!(
-        &["rpl"],
-        None,
-        Required("'TAG PERL'"),
-        Unsupported,
-        "Perl replacement strings",
         unsupported
     ),
     flag!(

@@ -46,6 +46,8 @@ pub struct LowArgs {
     pub slot_replace: Option<OsString>,
     pub plus: bool,
     pub parens: Option<OsString>,
+    /// `--rpl 'TAG perl'`, in order.
+    pub rpl: Vec<OsString>,
     pub quote: bool,
     // Several arguments per job.
     pub max_args: Option<OsString>,

@@ -216,6 +216,9 @@ fn print_jobs(config: &Config) -> i32 {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut line = Vec::new();
+    // GNU parallel's dry run counts jobs a Perl expression skipped as
+    // failed.
+    let mut skipped = 0;
     for job in jobs {
         let job = match job {
             Ok(j) => j,
@@ -226,6 +229,9 @@ fn print_jobs(config: &Config) -> i32 {
         };
         let slot = dry_run_slot(config.jobs, job.seq);
         let cmd = job.command_line(slot);
+        if config.dry_run && job.skipped() {
+            skipped += 1;
+        }
         line.clear();
         if config.dry_run {
             match job.tag(slot) {
@@ -265,7 +271,7 @@ fn print_jobs(config: &Config) -> i32 {
         }
     }
     match out.flush() {
-        Ok(()) => 0,
+        Ok(()) => crate::engine::policy::exit_code_for_failures(skipped),
         Err(e) => write_failed(&e),
     }
 }

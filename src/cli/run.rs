@@ -29,6 +29,10 @@ impl JobSpec for Job {
     fn tag(&self, slot: usize) -> Option<Vec<u8>> {
         Job::tag(self, slot)
     }
+
+    fn skipped(&self) -> bool {
+        Job::skipped(self)
+    }
 }
 
 /// A failed job from an earlier joblog (`--retry-failed`).

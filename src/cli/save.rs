@@ -62,6 +62,10 @@ impl JobSpec for Saving {
         self.job.tag(slot)
     }
 
+    fn skipped(&self) -> bool {
+        self.job.skipped()
+    }
+
     fn done_before(&self) -> bool {
         // GNU parallel looks for the job's stdout file (making the
         // directories as it looks).

@@ -46,6 +46,11 @@ pub trait JobSpec {
     fn destination(&self, _slot: usize) -> Option<std::io::Result<output::Destination>> {
         None
     }
+    /// `skip()` in a Perl expression: the job does not run and counts
+    /// as failed with exit value -2, as in GNU parallel.
+    fn skipped(&self) -> bool {
+        false
+    }
     /// The job ran in an earlier run and is skipped (`--resume` with
     /// `--results`: its output is there).
     fn done_before(&self) -> bool {

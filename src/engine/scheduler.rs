@@ -638,6 +638,19 @@ where
         {
             self.output_failed(e);
         }
+        if pending.job.skipped() {
+            // GNU parallel runs `true` in its place and logs exit value -2.
+            let Pending { job, attempt, .. } = pending;
+            self.finish_unstarted(
+                job,
+                seq,
+                slot,
+                attempt,
+                command,
+                Outcome::failed_to_start(-2),
+            );
+            return Ok(());
+        }
         self.capacity.release_reserve();
         let launched = Launched::start(&command, io, &env, &self.opts.shell);
         self.capacity.refill_reserve(
@@ -782,6 +795,20 @@ where
         let Pending { job, attempt, .. } = pending;
         let msg = format!("parx: can not start job {seq}: {err}\n");
         let _ = self.output.data(seq, Stream::Stderr, msg.as_bytes());
+        let outcome = Outcome::failed_to_start(126);
+        self.finish_unstarted(job, seq, slot, attempt, command, outcome);
+    }
+
+    /// A job that ends without processes (not started, or skipped).
+    fn finish_unstarted(
+        &mut self,
+        job: J,
+        seq: u64,
+        slot: usize,
+        attempt: u32,
+        command: Vec<u8>,
+        outcome: Outcome,
+    ) {
         let now = Instant::now();
         let running = Running {
             generation: self.started_count,
@@ -798,7 +825,7 @@ where
             stdin: None,
             sent: 0,
             registered: Vec::new(),
-            outcome: Some(Outcome::failed_to_start(126)),
+            outcome: Some(outcome),
             received: 0,
             deadline: None,
             kill: None,

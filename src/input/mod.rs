@@ -18,7 +18,7 @@ mod source;
 pub use colsep::ColumnSplitter;
 pub use combine::Combiner;
 pub use reader::{ReadOptions, RecordReader, is_space};
-pub use source::{Source, SourceKind};
+pub use source::{Source, SourceKind, ready_probe};
 
 use std::path::PathBuf;
 
@@ -45,6 +45,9 @@ pub enum InputError {
     /// put in.
     #[error("bad command after reading --header: {0}")]
     Command(String),
+    /// A Perl expression failed (`die`), or perl did.
+    #[error("{0}")]
+    Perl(String),
     /// A job's command line would exceed the length limit.
     #[error(
         "command line too long ({len} >= {max}) at input {input}: {start} (lower -s/-n or use fewer arguments)"

@@ -108,6 +108,41 @@ impl BufRead for ArgsRead {
     }
 }
 
+/// A probe telling whether the next record of `sources` can be read
+/// without waiting: always for `:::` values and regular files; for
+/// standard input, when it has data or is at its end (`poll`); never for
+/// other files (FIFOs, terminals), which are read as they come.
+pub fn ready_probe(sources: &[Source]) -> Box<dyn FnMut() -> bool> {
+    let mut stdin = false;
+    for s in sources {
+        match &s.kind {
+            SourceKind::Args(_) => {}
+            SourceKind::File(p) if p.as_os_str() == "-" => stdin = true,
+            SourceKind::File(p) => {
+                if !std::fs::metadata(p).is_ok_and(|m| m.is_file()) {
+                    return Box::new(|| false);
+                }
+            }
+            SourceKind::Stdin => stdin = true,
+        }
+    }
+    if !stdin {
+        return Box::new(|| true);
+    }
+    Box::new(|| {
+        use rustix::event::{PollFd, PollFlags, Timespec, poll};
+        use std::os::fd::AsFd;
+        let stdin = io::stdin();
+        let fd = stdin.as_fd();
+        let mut fds = [PollFd::new(&fd, PollFlags::IN)];
+        let now = Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        poll(&mut fds, Some(&now)).is_ok_and(|n| n > 0)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -173,6 +173,10 @@ impl<J: JobSpec> JobSpec for PipeJob<J> {
         self.job.tag(slot)
     }
 
+    fn skipped(&self) -> bool {
+        self.job.skipped()
+    }
+
     fn take_stdin(&mut self) -> Option<Box<dyn Feed>> {
         match &self.block {
             Some(chunks) => Some(Box::new(Fixed(chunks.clone()))),

@@ -6,9 +6,13 @@
 use super::command::Template;
 use super::job::Job;
 use super::ops::{JobContext, Op};
+use super::perl::values::JobValues;
 use crate::input::InputError;
+use perl_batch::PerlMode;
 use std::collections::VecDeque;
 use std::sync::Arc;
+
+mod perl_batch;
 
 /// The longest command line GNU parallel finds acceptable on Linux
 /// (its probe with `echo` stops at 130329 bytes with the kernel's 128 KiB
@@ -64,6 +68,15 @@ pub struct JobIter {
     counted: Option<VecDeque<Job>>,
     /// `--total-jobs N`: `{##}` is N, and jobs stream without counting.
     given_total: Option<u64>,
+    /// Jobs made ahead whose Perl values are computed.
+    made: VecDeque<Job>,
+    /// An error to report once `made` is empty.
+    pending: Option<InputError>,
+    /// Whether the next record can be read without waiting (more jobs are
+    /// made ahead for one exchange with perl only then).
+    ready: Option<Box<dyn FnMut() -> bool>>,
+    /// Batches sent to perl whose answers are not read yet.
+    inflight: VecDeque<perl_batch::InFlight>,
 }
 
 impl JobIter {
@@ -82,8 +95,19 @@ impl JobIter {
             exhausted: false,
             failed: false,
             counted: None,
+            made: VecDeque::new(),
+            pending: None,
+            ready: None,
+            inflight: VecDeque::new(),
             given_total: None,
         }
+    }
+
+    /// Tells whether input can be read without waiting: Perl values are
+    /// computed for many jobs at once only while it can.
+    pub fn with_ready(mut self, ready: Box<dyn FnMut() -> bool>) -> JobIter {
+        self.ready = Some(ready);
+        self
     }
 
     /// Gives every job a `--tag`/`--tagstring` template.
@@ -226,6 +250,19 @@ impl JobIter {
                 return Ok(None);
             }
             self.seq = seq;
+            let rec_ends = if self.perl_mode() == PerlMode::None {
+                None
+            } else {
+                let mut end = 0u32;
+                Some(
+                    recs.iter()
+                        .map(|r| {
+                            end += r.len() as u32;
+                            end
+                        })
+                        .collect::<Vec<u32>>(),
+                )
+            };
             let args: Vec<Vec<u8>> = recs.into_iter().flatten().collect();
             if let Some(rule) = self.template.skip_rule() {
                 let skip = match rule {
@@ -240,13 +277,17 @@ impl JobIter {
                     continue;
                 }
             }
-            return Ok(Some(Job::new(
+            let mut job = Job::new(
                 seq,
                 args,
                 Arc::clone(&self.template),
                 self.tag.clone(),
                 self.grouping.noarg,
-            )));
+            );
+            if let Some(ends) = rec_ends {
+                job.set_perl_values(JobValues::new(ends));
+            }
+            return Ok(Some(job));
         }
     }
 }
@@ -356,8 +397,10 @@ impl Iterator for JobIter {
         if self.failed {
             return None;
         }
-        let needs_total =
-            self.template.needs_total() || self.tag.as_ref().is_some_and(|t| t.needs_total());
+        let mode = self.perl_mode();
+        let needs_total = self.template.needs_total()
+            || self.tag.as_ref().is_some_and(|t| t.needs_total())
+            || self.perl_uses(b"total_jobs");
         if let (true, Some(total), None) = (needs_total, self.given_total, &self.counted) {
             return match self.next_job() {
                 Ok(Some(mut job)) => {
@@ -371,12 +414,28 @@ impl Iterator for JobIter {
                 }
             };
         }
-        if needs_total && let Err(e) = self.count_all() {
-            self.failed = true;
-            return Some(Err(e));
+        if needs_total && self.counted.is_none() {
+            if let Err(e) = self.count_all() {
+                self.failed = true;
+                return Some(Err(e));
+            }
+            if mode == PerlMode::Early
+                && let Some(all) = self.counted.take()
+            {
+                self.counted = Some(self.evaluate_all(all));
+            }
         }
         if let Some(all) = &mut self.counted {
-            return all.pop_front().map(Ok);
+            return match all.pop_front() {
+                Some(job) => Some(Ok(job)),
+                None => self.pending.take().map(|e| {
+                    self.failed = true;
+                    Err(e)
+                }),
+            };
+        }
+        if mode == PerlMode::Early {
+            return self.next_early();
         }
         match self.next_job() {
             Ok(Some(job)) => Some(Ok(job)),

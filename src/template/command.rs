@@ -4,9 +4,11 @@
 //! how many arguments fit on one line.
 
 use super::ops::{JobContext, Op};
+use super::perl::{Perl, PerlError};
 use super::quote::{quote_into, quote_len};
-use super::rpl::{Found, Piece, RplError, Table};
+use super::rpl::{Found, Piece, RplError, Table, perl_expr};
 use crate::input::is_space;
+use std::sync::Arc;
 
 /// `--trim`: white space removed from values before substitution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -44,11 +46,9 @@ pub enum TemplateError {
     /// A replacement string is wrong.
     #[error(transparent)]
     Rpl(#[from] RplError),
-    /// `{= perl =}` needs Perl.
-    #[error(
-        "'{0}': {{= perl expression =}} replacement strings need Perl, which parx does not embed; use a --plus replacement string, or pipe the value through a command in the job"
-    )]
-    Perl(String),
+    /// A Perl expression does not compile, or perl is missing.
+    #[error(transparent)]
+    Perl(#[from] PerlError),
 }
 
 /// Settings that shape the template.
@@ -70,6 +70,8 @@ pub struct TemplateOptions {
     /// A `--tagstring` rather than the command: nothing appended, values
     /// never quoted.
     pub for_tag: bool,
+    /// The run's Perl session, for `{= =}` and `--rpl` strings.
+    pub perl: Option<Arc<Perl>>,
 }
 
 /// One token of the command.
@@ -111,6 +113,8 @@ pub struct Template {
     pub(crate) len_context: usize,
     pub(crate) len_contextgroups: usize,
     pub(crate) words: usize,
+    /// The Perl session, when some replacement string is Perl.
+    pub(crate) perl: Option<Arc<Perl>>,
 }
 
 fn split_ws(text: &[u8], out: &mut Vec<Tok>) {
@@ -136,19 +140,38 @@ impl Template {
         table: &Table,
         options: &TemplateOptions,
     ) -> Result<Template, TemplateError> {
-        let (left, right) = (&options.parens.0, &options.parens.1);
+        let (left, right) = (options.parens.0.as_bytes(), options.parens.1.as_bytes());
+        let merged;
+        let words = if left.is_empty() || right.is_empty() {
+            words
+        } else {
+            merged = merge_parens(words, left, right);
+            &merged[..]
+        };
         let mut pieces_per_word = Vec::with_capacity(words.len());
         for word in words {
-            pieces_per_word.push(table.scan(word)?);
+            let mut pieces = Vec::new();
+            for part in split_parens(word, left, right) {
+                match part {
+                    Ok(text) => pieces.extend(table.scan(text)?),
+                    Err(inner) => pieces.push(Piece::Rpl(perl_expr(inner))),
+                }
+            }
+            pieces_per_word.push(pieces);
         }
-        if !left.is_empty() && !right.is_empty() {
-            let joined = words.join(&b' ');
-            if let Some(i) = memchr::memmem::find(&joined, left.as_bytes())
-                && memchr::memmem::find(&joined[i + left.len()..], right.as_bytes()).is_some()
+        let mut perl = None;
+        for piece in pieces_per_word.iter_mut().flatten() {
+            if let Piece::Rpl(Found {
+                op: Op::Perl { code, id },
+                ..
+            }) = piece
             {
-                return Err(TemplateError::Perl(
-                    String::from_utf8_lossy(&joined).into_owned(),
-                ));
+                let session = options
+                    .perl
+                    .as_ref()
+                    .ok_or(PerlError::Coproc(super::perl::CoprocError::NotInstalled))?;
+                *id = session.register(code)?;
+                perl = Some(Arc::clone(session));
             }
         }
         let has_rpl = pieces_per_word
@@ -260,7 +283,18 @@ impl Template {
             len_context,
             len_contextgroups,
             words: words.len(),
+            perl,
         })
+    }
+
+    /// A computed Perl value for replacement `r`, quoted if needed,
+    /// appended to `out`.
+    pub(crate) fn perl_value_into(&self, value: &super::perl::Value, out: &mut Vec<u8>) {
+        if self.quote_args && !value.unquoted {
+            quote_into(&value.bytes, out);
+        } else {
+            out.extend_from_slice(&value.bytes);
+        }
     }
 
     /// The value of replacement `r` for argument `arg`, quoted if needed,
@@ -291,6 +325,14 @@ impl Template {
         out.len()
     }
 
+    /// True if the code of some Perl expression contains `word`.
+    pub(crate) fn perl_uses(&self, word: &[u8]) -> bool {
+        self.rpls.iter().any(|r| match &r.op {
+            Op::Perl { code, .. } => memchr::memmem::find(code, word).is_some(),
+            _ => false,
+        })
+    }
+
     /// True if some replacement string needs the number of jobs in all.
     pub(crate) fn needs_total(&self) -> bool {
         self.rpls.iter().any(|r| r.op.needs_total())
@@ -303,4 +345,80 @@ impl Template {
             .map(|r| &r.op)
             .find(|op| matches!(op, Op::Uniq | Op::ChooseK))
     }
+}
+
+/// GNU parallel's `merge_rpl_parts`: command words are joined (with a
+/// space) while a `{=` is left open, so `echo {= s/a/b/ =}` given as four
+/// words holds one expression.
+fn merge_parens(words: &[Vec<u8>], left: &[u8], right: &[u8]) -> Vec<Vec<u8>> {
+    let open = |w: &[u8]| {
+        // `while(s/(.*)$l.*?$r/$1/os) {}`: drop closed pairs, rightmost
+        // opening first; an opening left over is open.
+        let mut w = w.to_vec();
+        while let Some(l) = memchr::memmem::rfind(&w, left) {
+            match memchr::memmem::find(&w[l + left.len()..], right) {
+                Some(r) => {
+                    w.drain(l..l + left.len() + r + right.len());
+                }
+                None => return true,
+            }
+        }
+        false
+    };
+    let mut out = Vec::with_capacity(words.len());
+    let mut i = 0;
+    while i < words.len() {
+        let mut s = words[i].clone();
+        i += 1;
+        while open(&s) && i < words.len() {
+            s.push(b' ');
+            s.extend_from_slice(&words[i]);
+            i += 1;
+        }
+        out.push(s);
+    }
+    out
+}
+
+/// Cuts a word into text (`Ok`) and the insides of `{= ... =}` (`Err`),
+/// matching as GNU parallel's
+/// `s/{=((?:(?!{=|=}).)*?)=}/.../gs`: an expression holds no `{=` or `=}`.
+fn split_parens<'a>(word: &'a [u8], left: &[u8], right: &[u8]) -> Vec<Result<&'a [u8], &'a [u8]>> {
+    let mut out = Vec::new();
+    if left.is_empty() || right.is_empty() {
+        out.push(Ok(word));
+        return out;
+    }
+    let (mut last, mut i) = (0, 0);
+    while let Some(start) = memchr::memmem::find(&word[i..], left).map(|s| s + i) {
+        let from = start + left.len();
+        let mut k = from;
+        let end = loop {
+            if k >= word.len() {
+                break None;
+            }
+            if word[k..].starts_with(right) {
+                break Some(k);
+            }
+            if word[k..].starts_with(left) {
+                break None;
+            }
+            k += 1;
+        };
+        match end {
+            Some(k) => {
+                if start > last {
+                    out.push(Ok(&word[last..start]));
+                }
+                out.push(Err(&word[from..k]));
+                last = k + right.len();
+                i = last;
+            }
+            None => i = start + 1,
+        }
+    }
+    if last < word.len() || out.is_empty() {
+        out.push(Ok(&word[last..]));
+    }
+    out
 }

@@ -2,9 +2,26 @@
 //! built from the template exactly as GNU parallel builds it.
 
 use super::command::{Template, Tok};
-use super::ops::JobContext;
+use super::ops::{JobContext, Op};
+use super::perl::values::JobValues;
+use super::perl::{Request, Value};
 use super::quote::quote_into;
-use std::sync::Arc;
+use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
+use std::sync::{Arc, OnceLock};
+
+/// GNU parallel's value for "no argument" (`-N0`).
+const NOARG: &[u8] = b"\0noarg";
+
+/// What a rendering pass does with Perl replacements.
+enum Pass<'a> {
+    /// The template has none.
+    Plain,
+    /// Lists them (expression id, value index), inserting nothing.
+    Collect(&'a RefCell<Vec<(u32, u32)>>),
+    /// Inserts these values, one per Perl replacement in order.
+    Perl(&'a [Value]),
+}
 
 /// A job ready to run: `{#}` is `seq`, `args` are its input values.
 #[derive(Debug, Clone)]
@@ -21,6 +38,8 @@ pub struct Job {
     noarg: bool,
     /// Number of jobs in all, when a replacement string needs it.
     total: u64,
+    /// Values of Perl expressions, once computed.
+    perl: OnceLock<Arc<JobValues>>,
 }
 
 impl Job {
@@ -38,6 +57,74 @@ impl Job {
             tag,
             noarg,
             total: 0,
+            perl: OnceLock::new(),
+        }
+    }
+
+    pub(crate) fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// The Perl values of this job (made on first use).
+    pub(crate) fn perl_values(&self) -> &Arc<JobValues> {
+        self.perl.get_or_init(|| Arc::new(JobValues::default()))
+    }
+
+    /// Attaches the Perl values made while building the job.
+    pub(crate) fn set_perl_values(&mut self, values: JobValues) {
+        self.perl = OnceLock::from(Arc::new(values));
+    }
+
+    /// A Perl expression called `skip()`: GNU parallel does not run the
+    /// job and records it as failed with exit value -2.
+    pub fn skipped(&self) -> bool {
+        self.perl.get().is_some_and(|v| v.skipped())
+    }
+
+    /// The values Perl expressions see: no value at all is one empty
+    /// one; with `-N0` each is GNU parallel's marker `\0noarg`.
+    pub(crate) fn perl_args(&self) -> Cow<'_, [Vec<u8>]> {
+        if self.noarg {
+            Cow::Owned(vec![NOARG.to_vec(); self.args.len().max(1)])
+        } else if self.args.is_empty() {
+            Cow::Owned(vec![Vec::new()])
+        } else {
+            Cow::Borrowed(&self.args)
+        }
+    }
+
+    /// The Perl value of each Perl replacement in `t`, in the order
+    /// rendering meets them. Computed once per template: values the job
+    /// has (from when it was made) are used while true; the others are
+    /// computed now, as GNU parallel recomputes a cached `""` or `0`.
+    fn perl_occurrences(&self, t: &Template, slot: usize) -> Vec<Value> {
+        let Some(session) = &t.perl else {
+            return Vec::new();
+        };
+        let values = self.perl_values();
+        let key = t as *const Template as usize;
+        if let Some(done) = values.rendered(key) {
+            return done;
+        }
+        let occurrences = self.perl_occurrence_list(t);
+        let ctx = Request {
+            seq: self.seq,
+            slot,
+            total: self.total,
+            args: self.perl_args(),
+            evals: Vec::new(),
+        };
+        match values.compute_occurrences(session, ctx, &occurrences) {
+            Ok(found) => {
+                values.set_rendered(key, found.clone());
+                found
+            }
+            Err(e) => {
+                // GNU parallel dies here too; jobs still running are
+                // ended by the sentinel.
+                eprintln!("parx: {e}");
+                std::process::exit(255);
+            }
         }
     }
 
@@ -63,7 +150,24 @@ impl Job {
         self.render(t, slot)
     }
 
+    /// The Perl replacements of `t` as rendering meets them: (expression
+    /// id, value index).
+    pub(crate) fn perl_occurrence_list(&self, t: &Template) -> Vec<(u32, u32)> {
+        let found = RefCell::new(Vec::new());
+        self.render_pass(t, 1, Pass::Collect(&found));
+        found.into_inner()
+    }
+
     fn render(&self, t: &Template, slot: usize) -> Vec<u8> {
+        if t.perl.is_none() {
+            return self.render_pass(t, slot, Pass::Plain);
+        }
+        let values = self.perl_occurrences(t, slot);
+        self.render_pass(t, slot, Pass::Perl(&values))
+    }
+
+    fn render_pass(&self, t: &Template, slot: usize, pass: Pass<'_>) -> Vec<u8> {
+        let next_perl = Cell::new(0usize);
         let ctx = JobContext {
             seq: self.seq,
             slot,
@@ -79,7 +183,22 @@ impl Job {
         let mut sink = Sink::new(t.quote_all);
         // One replacement for one argument; dropped with -N0, as GNU
         // parallel drops `\0noarg`.
-        let value = |sink: &mut Sink, r: usize, arg: &[u8]| {
+        let value = |sink: &mut Sink, r: usize, i: usize, arg: &[u8]| {
+            if let Op::Perl { id, .. } = t.rpls[r].op {
+                let k = next_perl.get();
+                next_perl.set(k + 1);
+                match &pass {
+                    Pass::Collect(found) => found.borrow_mut().push((id, i as u32)),
+                    // GNU parallel drops a value that is still `\0noarg`.
+                    Pass::Perl(values) => match values.get(k) {
+                        Some(v) if self.noarg && v.bytes == NOARG => {}
+                        Some(v) => sink.item_with(|out| t.perl_value_into(v, out)),
+                        None => {}
+                    },
+                    Pass::Plain => {}
+                }
+                return;
+            }
             if self.noarg && !t.rpls[r].op.is_job_level() {
                 return;
             }
@@ -89,8 +208,11 @@ impl Job {
             let Some(p) = t.rpls[r].position else { return };
             let n = args.len() as i64;
             let idx = if p > 0 { p - 1 } else { n + p };
-            match usize::try_from(idx).ok().and_then(|i| args.get(i)) {
-                Some(arg) => value(sink, r, arg),
+            match usize::try_from(idx)
+                .ok()
+                .and_then(|i| Some((i, args.get(i)?)))
+            {
+                Some((i, arg)) => value(sink, r, i, arg),
                 None => sink.item(b""),
             }
         };
@@ -124,7 +246,7 @@ impl Job {
                                     }
                                     Tok::Rpl(r) => {
                                         normal = true;
-                                        value(&mut sink, *r, arg);
+                                        value(&mut sink, *r, i, arg);
                                     }
                                     other => plain(&mut sink, other),
                                 }
@@ -154,7 +276,7 @@ impl Job {
                             if i > 0 {
                                 sink.space();
                             }
-                            value(&mut sink, *r, arg);
+                            value(&mut sink, *r, i, arg);
                         }
                     }
                     other => plain(&mut sink, other),

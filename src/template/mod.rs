@@ -11,6 +11,7 @@ mod build;
 mod command;
 mod job;
 mod ops;
+pub mod perl;
 pub mod quote;
 mod rpl;
 

@@ -37,6 +37,14 @@ pub enum Op {
     ChooseK,
     /// `{uniq}`: the value; the job is skipped if two values are equal.
     Uniq,
+    /// `{= code =}`: Perl, evaluated by the run's co-process; `id` is the
+    /// code's id in that session. Its values live in the job.
+    Perl {
+        /// The code (position and leading spaces removed).
+        code: Vec<u8>,
+        /// Id from [`super::perl::Perl::register`].
+        id: u32,
+    },
 }
 
 /// One Perl substitution.
@@ -180,7 +188,9 @@ impl Op {
     /// The operation applied to `value` (already trimmed).
     pub fn apply(&self, value: &[u8], ctx: &JobContext) -> Vec<u8> {
         match self {
-            Op::Whole | Op::ChooseK | Op::Uniq => value.to_vec(),
+            // A Perl value is only known once evaluated: for the length
+            // bookkeeping that packs -X lines, the input stands in.
+            Op::Whole | Op::ChooseK | Op::Uniq | Op::Perl { .. } => value.to_vec(),
             Op::Seq => ctx.seq.to_string().into_bytes(),
             Op::Slot => ctx.slot.to_string().into_bytes(),
             Op::PadSlot => {

@@ -54,6 +54,8 @@ enum Kind {
     EnvSshlogin,
     EnvHgrp,
     EnvAgrp,
+    /// A `--rpl` string: Perl code.
+    Perl,
 }
 
 /// One entry of the table: the key text as GNU parallel writes it
@@ -62,6 +64,8 @@ enum Kind {
 struct Entry {
     key: String,
     kind: Kind,
+    /// `--rpl`'s Perl code.
+    code: Option<String>,
     plain: Regex,
     positional: Option<Regex>,
 }
@@ -187,7 +191,7 @@ fn compile(pattern: &str) -> Option<Regex> {
 }
 
 impl Entry {
-    fn new(key: String, kind: Kind) -> Option<Entry> {
+    fn new(key: String, kind: Kind, code: Option<String>) -> Option<Entry> {
         let (prefix, group, postfix) = split_key(&key);
         let plain = compile(&format!(
             "(?s){}{}{}",
@@ -207,6 +211,7 @@ impl Entry {
         Some(Entry {
             key,
             kind,
+            code,
             plain,
             positional,
         })
@@ -214,11 +219,13 @@ impl Entry {
 }
 
 impl Table {
-    /// The table for the given `--plus` setting and renames.
-    pub fn new(plus: bool, renames: &Renames) -> Table {
-        let mut list: Vec<(String, Kind)> = Vec::new();
+    /// The table for the given `--plus` setting, renames and `--rpl`
+    /// strings (`(key, perl code)`; a key GNU parallel defines too is
+    /// replaced).
+    pub fn new(plus: bool, renames: &Renames, user: &[(String, String)]) -> Table {
+        let mut list: Vec<(String, Kind, Option<String>)> = Vec::new();
         if plus {
-            list.extend(PLUS.iter().map(|(k, v)| (k.to_string(), *v)));
+            list.extend(PLUS.iter().map(|(k, v)| (k.to_string(), *v, None)));
         }
         for (key, kind) in DEFAULTS {
             let renamed = match kind {
@@ -232,15 +239,19 @@ impl Table {
                 _ => &None,
             };
             let key = renamed.clone().unwrap_or_else(|| key.to_string());
-            list.retain(|(k, _)| *k != key);
-            list.push((key, *kind));
+            list.retain(|(k, _, _)| *k != key);
+            list.push((key, *kind, None));
+        }
+        for (key, code) in user {
+            list.retain(|(k, _, _)| k != key);
+            list.push((key.clone(), Kind::Perl, Some(code.clone())));
         }
         // Longest keys first; equal lengths keep table order.
-        list.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
+        list.sort_by_key(|(k, _, _)| std::cmp::Reverse(k.len()));
         let entries = list
             .into_iter()
-            .filter(|(k, _)| !k.is_empty())
-            .filter_map(|(k, kind)| Entry::new(k, kind))
+            .filter(|(k, _, _)| !k.is_empty())
+            .filter_map(|(k, kind, code)| Entry::new(k, kind, code))
             .collect();
         Table { entries }
     }
@@ -275,8 +286,11 @@ impl Table {
                             .skip(1)
                             .map(|g| g.map(|g| g.as_bytes().to_vec()).unwrap_or_default())
                             .collect();
+                        let defined = caps.iter().skip(1).take_while(|g| g.is_some()).count();
                         let matched = String::from_utf8_lossy(m.as_bytes()).into_owned();
-                        next.push(Piece::Rpl(build(entry, positional, &groups, &matched)?));
+                        next.push(Piece::Rpl(build(
+                            entry, positional, &groups, defined, &matched,
+                        )?));
                         last = m.end();
                     }
                     if last < text.len() {
@@ -288,6 +302,77 @@ impl Table {
         }
         Ok(pieces)
     }
+}
+
+/// A `--rpl` string found in a command, as GNU parallel rewrites it: the
+/// `(...)` groups it matched are set as `$_pAr_gRp1`… (what `$$1`… in its
+/// code become) in front of the code, and a positional form keeps its
+/// position in front, so the result reads like `{=3 code =}`'s inside.
+fn perl_rpl(code: &str, positional: bool, groups: &[Vec<u8>], defined: usize) -> Found {
+    let (position, groups, defined) = if positional {
+        (Some(&groups[0]), &groups[1..], defined.saturating_sub(1))
+    } else {
+        (None, groups, defined)
+    };
+    let mut inner = Vec::new();
+    if let Some(p) = position {
+        inner.extend_from_slice(p);
+    }
+    for (i, g) in groups.iter().take(defined).enumerate() {
+        inner.extend_from_slice(format!("$_pAr_gRp{} = \"", i + 1).as_bytes());
+        for &b in g {
+            if matches!(b, b'\\' | b'"' | b'$' | b'@') {
+                inner.push(b'\\');
+            }
+            inner.push(b);
+        }
+        inner.extend_from_slice(b"\";");
+    }
+    inner.extend_from_slice(&dollar_groups(code.as_bytes()));
+    perl_expr(&inner)
+}
+
+/// `$$1` → `$_pAr_gRp1` in `--rpl` code.
+fn dollar_groups(code: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(code.len());
+    let mut i = 0;
+    while i < code.len() {
+        if code[i..].starts_with(b"$$") && code.get(i + 2).is_some_and(u8::is_ascii_digit) {
+            out.extend_from_slice(b"$_pAr_gRp");
+            i += 2;
+        } else {
+            out.push(code[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// A `{= inner =}` expression: GNU parallel reads a leading number as
+/// the position (`{=3 code =}`; `0` is no position) and drops it and the
+/// spaces after it from the code. Empty code is `{}`.
+pub fn perl_expr(inner: &[u8]) -> Found {
+    let digits_at = |s: &[u8]| {
+        let neg = usize::from(s.first() == Some(&b'-'));
+        let n = s[neg..].iter().take_while(|b| b.is_ascii_digit()).count();
+        if n == 0 { 0 } else { neg + n }
+    };
+    let n = digits_at(inner);
+    let position = std::str::from_utf8(&inner[..n])
+        .ok()
+        .and_then(|p| p.parse::<i64>().ok())
+        .filter(|&p| p != 0);
+    let mut rest = &inner[n..];
+    rest = &rest[digits_at(rest)..];
+    let spaces = rest.iter().take_while(|&&b| b == b' ').count();
+    let code = rest[spaces..].to_vec();
+    let op = if code.is_empty() {
+        Op::Whole
+    } else {
+        Op::Perl { code, id: 0 }
+    };
+    let key = format!("perl\u{0}{}", String::from_utf8_lossy(inner));
+    Found { key, position, op }
 }
 
 /// A part of a command word.
@@ -344,8 +429,12 @@ fn build(
     entry: &Entry,
     positional: bool,
     groups: &[Vec<u8>],
+    defined: usize,
     matched: &str,
 ) -> Result<Found, RplError> {
+    if let Some(code) = &entry.code {
+        return Ok(perl_rpl(code, positional, groups, defined));
+    }
     let (position, groups) = if positional {
         let pos = std::str::from_utf8(&groups[0])
             .ok()
@@ -478,6 +567,7 @@ fn build(
         Kind::EnvSshlogin => Op::Unquoted(b"${PARALLEL_SSHLOGIN}".to_vec()),
         Kind::EnvHgrp => Op::Unquoted(b"${PARALLEL_HOSTGROUPS}".to_vec()),
         Kind::EnvAgrp => Op::Unquoted(b"${PARALLEL_ARGHOSTGROUPS}".to_vec()),
+        Kind::Perl => unreachable!("--rpl entries carry their code"),
     };
     let position = if op.is_job_level() { Some(1) } else { position };
     let key = format!(
@@ -507,7 +597,7 @@ mod tests {
 
     #[test]
     fn scans_positional_and_plain() {
-        let t = Table::new(false, &Renames::default());
+        let t = Table::new(false, &Renames::default(), &[]);
         let p = t.scan(b"a{}b{2.}c{-1//}").unwrap();
         let kinds: Vec<String> = p
             .iter()
