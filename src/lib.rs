@@ -8,6 +8,7 @@
 //! - [`engine`]: the scheduler and its event loop;
 //! - [`output`]: how job output reaches the user;
 //! - [`pipemode`]: `--pipe` and `--pipepart`;
+//! - [`queue`]: the SQL job queue (`--sqlmaster`, `--sqlworker`);
 //! - [`pool`]: a process pool for Rust programs;
 //! - [`cli`]: GNU parallel's command line, turned into one `Config`.
 
@@ -19,6 +20,7 @@ pub mod output;
 pub mod pipemode;
 pub mod pool;
 pub mod progress;
+pub mod queue;
 pub mod shell;
 pub mod sys;
 pub mod template;

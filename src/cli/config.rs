@@ -186,6 +186,8 @@ pub struct Config {
     pub cat: bool,
     /// `--fifo`.
     pub fifo: bool,
+    /// `--sqlmaster`/`--sqlworker`/`--sqlandworker`.
+    pub sql: Option<crate::queue::SqlMode>,
 }
 
 /// The number of CPU threads.
@@ -763,10 +765,22 @@ impl Config {
             pipe,
             cat: low.cat,
             fifo: low.fifo,
+            sql: crate::queue::SqlMode::from_options(
+                low.sqlmaster,
+                low.sqlworker,
+                low.wait,
+                s(&low.sql_lease, "--sql-lease")?
+                    .map(|d| parse_duration("--sql-lease", &d))
+                    .transpose()?,
+            )
+            .map_err(CliError::Other)?,
         };
         // Check the template now, so mistakes show before anything runs.
         let template = config.template(&config.command_words())?;
-        config.check_positions(&template)?;
+        // A SQL worker's values come from the table, not its own sources.
+        if config.sql.as_ref().is_none_or(|q| q.master.is_some()) {
+            config.check_positions(&template)?;
+        }
         if let Some(t) = &config.tagstring {
             config.template_for(std::slice::from_ref(t), true)?;
         }

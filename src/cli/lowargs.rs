@@ -64,6 +64,10 @@ pub struct LowArgs {
     pub load: Option<OsString>,
     pub memfree: Option<OsString>,
     pub ungroup_tty: bool,
+    pub sqlmaster: Option<OsString>,
+    pub sqlworker: Option<OsString>,
+    pub sql_lease: Option<OsString>,
+    pub wait: bool,
     // Output.
     pub keep_order: bool,
     pub group: bool,

@@ -22,6 +22,7 @@ mod pipe;
 mod profile;
 mod run;
 mod save;
+mod sql;
 
 pub use config::{
     Config, Header, Joblog, OutputMode, PipeConfig, cpus, parse_duration, parse_jobs, parse_size,

@@ -103,6 +103,9 @@ pub fn run(config: &Config) -> i32 {
         crate::sys::trace::enable_stderr();
     }
     let opts = run_options(config);
+    if let Some(sql) = &config.sql {
+        return super::sql::run(config, sql, opts);
+    }
     if config.pipe.is_some() && (config.files || config.results.is_some()) {
         eprintln!("parx: --files/--results with --pipe is not supported yet (see docs/compat.md)");
         return EXIT_UNSUPPORTED;

@@ -13,6 +13,7 @@ pub mod policy;
 mod scheduler;
 pub mod sentinel;
 mod slots;
+mod source;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -21,7 +22,8 @@ use std::time::Duration;
 pub use feed::{Chunk, Chunks, Feed};
 pub use launch::{JobIo, JobState, Launched, Outcome};
 pub use policy::{Halt, HaltOn, HaltWhen, TermSeq, Threshold, Timeout};
-pub use scheduler::run;
+pub use scheduler::{run, run_observed};
+pub use source::{Finished, JobSource, Observer, Supply};
 
 use crate::joblog;
 use crate::output;
