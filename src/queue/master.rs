@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use super::{Backend, DbUrl, QueueError, Tally};
+use super::{Backend, DbUrl, NewRow, QueueError, Tally};
 
 /// Rows per insert transaction.
 const BATCH: usize = 1000;
@@ -27,7 +27,7 @@ pub struct Master {
     conn: Box<dyn Backend>,
     first_seq: i64,
     command: Vec<u8>,
-    pending: Vec<(i64, Vec<u8>, Vec<Vec<u8>>)>,
+    pending: Vec<NewRow>,
 }
 
 impl Master {

@@ -179,6 +179,9 @@ pub struct Tally {
     pub failed: u64,
 }
 
+/// A row for the table: `Seq`, `Command`, `V1..Vn`.
+pub type NewRow = (i64, Vec<u8>, Vec<Vec<u8>>);
+
 /// One connection to a queue table.
 pub trait Backend: Send {
     /// Makes the job table with `values` V columns (dropping an old one
@@ -187,7 +190,7 @@ pub trait Backend: Send {
     fn create(&mut self, values: usize, append: bool) -> Result<i64, QueueError>;
     /// Adds rows (`Seq`, `Command`, values) in one transaction; wakes
     /// waiting workers.
-    fn insert(&mut self, rows: &[(i64, Vec<u8>, Vec<Vec<u8>>)]) -> Result<(), QueueError>;
+    fn insert(&mut self, rows: &[NewRow]) -> Result<(), QueueError>;
     /// The master has added every row.
     fn master_done(&mut self) -> Result<(), QueueError>;
     /// Claims up to `n` rows that are pending or whose lease ran out;

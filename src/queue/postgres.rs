@@ -17,7 +17,7 @@ use postgres::types::ToSql;
 use postgres::{Client, NoTls};
 
 use super::schema::{Dialect, Sql};
-use super::{Backend, DbUrl, Outcome, Progress, QueueError, Row, Tally};
+use super::{Backend, DbUrl, NewRow, Outcome, Progress, QueueError, Row, Tally};
 
 /// How long to keep trying to reconnect before giving up.
 pub const RECONNECT_FOR: Duration = Duration::from_secs(60);
@@ -232,7 +232,7 @@ impl Backend for Postgres {
         )
     }
 
-    fn insert(&mut self, rows: &[(i64, Vec<u8>, Vec<Vec<u8>>)]) -> Result<(), QueueError> {
+    fn insert(&mut self, rows: &[NewRow]) -> Result<(), QueueError> {
         let n = self.values()?.unwrap_or(0);
         let mut params: Vec<Vec<Option<String>>> = Vec::with_capacity(rows.len());
         for (seq, command, values) in rows {

@@ -10,7 +10,7 @@ use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params_from_iter};
 
 use super::schema::{Dialect, Sql};
-use super::{Backend, DbUrl, Outcome, Progress, QueueError, Row, Tally};
+use super::{Backend, DbUrl, NewRow, Outcome, Progress, QueueError, Row, Tally};
 
 /// How long a statement waits for another process's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -134,7 +134,7 @@ impl Backend for Sqlite {
         Ok(next + 1)
     }
 
-    fn insert(&mut self, rows: &[(i64, Vec<u8>, Vec<Vec<u8>>)]) -> Result<(), QueueError> {
+    fn insert(&mut self, rows: &[NewRow]) -> Result<(), QueueError> {
         let n = self.values()?.unwrap_or(0);
         let tx = self
             .conn
