@@ -66,21 +66,39 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-fn start() -> Result<Server, String> {
-    let dir = tempfile::Builder::new()
-        .prefix("parx-pg-")
-        .tempdir()
-        .map_err(|e| format!("temp dir: {e}"))?
-        .keep();
-    let path = match bin_dir() {
+/// `PATH` with PostgreSQL's programs first.
+fn path() -> String {
+    match bin_dir() {
         Some(b) => format!(
             "{}:{}",
             b.display(),
             std::env::var("PATH").unwrap_or_default()
         ),
         None => std::env::var("PATH").unwrap_or_default(),
-    };
-    let mut cmd = if is_root() {
+    }
+}
+
+/// A command run as the server's user (`postgres` when we are root), with
+/// PostgreSQL's programs on `PATH`; the program and its arguments follow.
+fn as_server_user() -> Command {
+    if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--", "env", &format!("PATH={}", path())]);
+        c
+    } else {
+        let mut c = Command::new("env");
+        c.arg(format!("PATH={}", path()));
+        c
+    }
+}
+
+fn start() -> Result<Server, String> {
+    let dir = tempfile::Builder::new()
+        .prefix("parx-pg-")
+        .tempdir()
+        .map_err(|e| format!("temp dir: {e}"))?
+        .keep();
+    if is_root() {
         let st = Command::new("chown")
             .args(["postgres:", &dir.to_string_lossy()])
             .status()
@@ -90,22 +108,9 @@ fn start() -> Result<Server, String> {
                 "chown to the postgres user failed (is the postgresql package installed?)".into(),
             );
         }
-        let mut c = Command::new("runuser");
-        c.args([
-            "-u",
-            "postgres",
-            "--",
-            "env",
-            &format!("PATH={path}"),
-            "sh",
-            "-c",
-        ]);
-        c
-    } else {
-        let mut c = Command::new("sh");
-        c.env("PATH", &path).arg("-c");
-        c
-    };
+    }
+    let mut cmd = as_server_user();
+    cmd.args(["sh", "-c"]);
     let mut child = cmd
         .args([SCRIPT, "pg-test", &dir.to_string_lossy()])
         .current_dir("/")
@@ -186,5 +191,18 @@ impl Server {
     /// The socket directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Restarts the server (fast: open connections are cut), waiting
+    /// until it accepts connections again.
+    pub fn restart(&self) {
+        let mut cmd = as_server_user();
+        let data = self.dir.join("data");
+        let log = self.dir.join("server.log");
+        cmd.args(["pg_ctl", "-D", &data.to_string_lossy(), "-w", "-m", "fast"])
+            .args(["-l", &log.to_string_lossy(), "restart"])
+            .stdout(Stdio::null());
+        let st = cmd.status().unwrap();
+        assert!(st.success(), "pg_ctl restart failed");
     }
 }
