@@ -152,3 +152,23 @@ fn wait_needs_sqlmaster() {
     assert_eq!(out.status.code(), Some(255));
     assert!(text(&out.stderr).contains("--wait is only supported with --sqlmaster"));
 }
+
+#[test]
+fn results_with_a_worker() {
+    let d = dir();
+    let db = Sqlite::new(d.path());
+    let url = db.url("res");
+    let m = run(d.path(), &["--sqlmaster", &url, "echo", ":::", "a", "b"]);
+    assert!(m.status.success(), "{}", text(&m.stderr));
+    let w = run(d.path(), &["--sqlworker", &url, "--results", "out", "echo"]);
+    assert!(w.status.success(), "{}", text(&w.stderr));
+    for v in ["a", "b"] {
+        let saved = std::fs::read(d.path().join("out/1").join(v).join("stdout")).unwrap();
+        assert_eq!(saved, format!("{v}\n").as_bytes());
+    }
+    let rows = db.rows("res");
+    assert_eq!(
+        rows.iter().map(|r| r.stdout.as_str()).collect::<Vec<_>>(),
+        ["a\n", "b\n"]
+    );
+}

@@ -41,7 +41,7 @@ struct ResultsSpec {
 const NOARG: &[u8] = b"\0noarg";
 
 /// A job whose output is saved.
-struct Saving {
+pub(super) struct Saving {
     job: Job,
     /// `--resume`: skip the job if its `--results` output exists.
     resume: bool,
@@ -89,6 +89,20 @@ impl JobSpec for Saving {
 
 /// Runs `jobs` with `--files`/`--results`; returns parx's exit status.
 pub(super) fn run(config: &Config, mut opts: RunOptions, jobs: JobIter) -> i32 {
+    let wrap = match saving(config, &mut opts, jobs.header_names()) {
+        Ok(w) => w,
+        Err(status) => return status,
+    };
+    engine::run(&opts, jobs.map(move |j| j.map(&wrap)))
+}
+
+/// Sets up `--files`/`--results` in `opts`; returns how each job is made
+/// a job whose output is saved (or the exit status if that can not be).
+pub(super) fn saving(
+    config: &Config,
+    opts: &mut RunOptions,
+    header_names: &[Vec<u8>],
+) -> Result<impl Fn(Job) -> Saving + use<>, i32> {
     let results = match &config.results {
         Some(name) => {
             let name = name.as_os_str().as_bytes();
@@ -102,13 +116,13 @@ pub(super) fn run(config: &Config, mut opts: RunOptions, jobs: JobIter) -> i32 {
                      give a directory name (see docs/compat.md)",
                     OsStr::from_bytes(name).to_string_lossy()
                 );
-                return EXIT_ERROR;
+                return Err(EXIT_ERROR);
             }
-            match results_spec(config, name, jobs.header_names()) {
+            match results_spec(config, name, header_names) {
                 Ok(spec) => Some(Rc::new(spec)),
                 Err(e) => {
                     eprintln!("parx: --results: {e}");
-                    return EXIT_ERROR;
+                    return Err(EXIT_ERROR);
                 }
             }
         }
@@ -124,14 +138,11 @@ pub(super) fn run(config: &Config, mut opts: RunOptions, jobs: JobIter) -> i32 {
         tmpdir: tmpdir(config),
     });
     let resume = config.resume && !config.resume_failed && results.is_some();
-    let jobs = jobs.map(move |j| {
-        j.map(|job| Saving {
-            job,
-            resume,
-            results: results.clone(),
-        })
-    });
-    engine::run(&opts, jobs)
+    Ok(move |job| Saving {
+        job,
+        resume,
+        results: results.clone(),
+    })
 }
 
 fn results_spec(

@@ -2,7 +2,8 @@
 //! to the queue (`crate::queue`). The master turns the run's jobs into
 //! rows and runs nothing; a worker runs the engine on the rows it claims,
 //! building each command line from its own command (or, without one,
-//! from the `Command` the master stored) and the row's values.
+//! from the `Command` the master stored) and the row's values, printing
+//! or saving (`--files`, `--results`) output as a local run does.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,10 +23,8 @@ const WORD_SEP: &[u8] = b"\xaf ";
 
 /// Runs the queue modes; returns parx's exit status.
 pub(super) fn run(config: &Config, sql: &SqlMode, opts: RunOptions) -> i32 {
-    if config.pipe.is_some() || config.files || config.results.is_some() {
-        eprintln!(
-            "parx: --pipe, --files and --results are not supported with --sql* yet (see docs/compat.md)"
-        );
+    if config.pipe.is_some() {
+        eprintln!("parx: --pipe with --sql* is not supported yet (see docs/compat.md)");
         return EXIT_ERROR;
     }
     let mut master = None;
@@ -167,9 +166,20 @@ fn work(config: &Config, url: &DbUrl, sql: &SqlMode, opts: &RunOptions) -> i32 {
         stored: HashMap::new(),
         tag,
     };
-    let source = worker.source(move |c| builder.build(c));
     let mut writer = worker.writer();
-    let status = engine::run_observed(opts, source, Some(&mut writer));
+    let status = if config.files || config.results.is_some() {
+        // Saved as a local run saves them; the table gets the output too.
+        let mut opts = opts.clone();
+        let wrap = match super::save::saving(config, &mut opts, &[]) {
+            Ok(w) => w,
+            Err(status) => return status,
+        };
+        let source = worker.source(move |c| builder.build(c).map(&wrap));
+        engine::run_observed(&opts, source, Some(&mut writer))
+    } else {
+        let source = worker.source(move |c| builder.build(c));
+        engine::run_observed(opts, source, Some(&mut writer))
+    };
     match worker.finish() {
         Ok(_) => status,
         Err(e) => fail("--sqlworker", &e),
