@@ -12,8 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-5000}
-cargo build --release --quiet --bin parx-test-shell-run
-run=target/release/parx-test-shell-run
+cargo build --release --quiet --example parx-test-shell-run
+run=target/release/examples/parx-test-shell-run
 CMD='echo hello | tr a-z A-Z'
 
 echo "== parse (1,000,000 parses each)"

@@ -157,7 +157,7 @@ fn unsupported_and_retired() {
         &["--sshlogin", "host", "echo"],
         "'--sshlogin' is not supported",
     );
-    fails_with(&["--semaphore", "echo"], "not supported");
+    fails_with(&["--tmux", "echo"], "not supported");
     fails_with(
         &["-U", "x", "echo"],
         "'-U' has been retired by GNU parallel: Use --er",

@@ -500,7 +500,7 @@ mod sys_support;
 fn jobs_hold_only_fds_0_1_2_and_what_parx_inherited() {
     // 40 jobs, 8 at a time, each listing its own fds while others run
     // with their pipes open.
-    let lister = env!("CARGO_BIN_EXE_parx-test-sys-fds");
+    let lister = sys_support::FDS.as_str();
     let inputs: Vec<String> = (0..40).map(|i| i.to_string()).collect();
     let mut args = vec!["-j8", "-k", lister, ":::"];
     args.extend(inputs.iter().map(String::as_str));

@@ -4,40 +4,16 @@
 //! test binary through the same cargo that runs the tests (a no-op when
 //! `cargo test` already built them), so a test never runs a stale example.
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::sync::Once;
 
-/// The path of example `name`, built if needed.
-fn example(name: &str) -> PathBuf {
-    static BUILD: Once = Once::new();
-    // This test runs as target/<profile>/deps/examples-<hash>; examples are
-    // in target/<profile>/examples/.
-    let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>");
-    BUILD.call_once(|| {
-        let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
-            Some("debug") | None => "dev",
-            Some(other) => other,
-        };
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--examples", "--profile", profile])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("run cargo build --examples");
-        assert!(status.success(), "cargo build --examples failed");
-    });
-    profile_dir.join("examples").join(name)
-}
+#[path = "sys_support/mod.rs"]
+mod sys_support;
 
 /// Runs example `name` in a fresh temporary directory (where a core dump
 /// would land, if the machine writes them).
 fn run(name: &str, args: &[&str]) -> Output {
     let dir = tempfile::tempdir().expect("temp dir");
-    Command::new(example(name))
+    Command::new(sys_support::example_program(name))
         .args(args)
         .current_dir(dir.path())
         .output()

@@ -146,14 +146,6 @@ fn bad_dburls_are_one_line_and_255() {
 }
 
 #[test]
-fn wait_needs_sqlmaster() {
-    let d = dir();
-    let out = run(d.path(), &["--wait", "echo", ":::", "a"]);
-    assert_eq!(out.status.code(), Some(255));
-    assert!(text(&out.stderr).contains("--wait is only supported with --sqlmaster"));
-}
-
-#[test]
 fn results_with_a_worker() {
     let d = dir();
     let db = Sqlite::new(d.path());

@@ -383,3 +383,90 @@ fn a_pipeline_that_needs_bash_is_decided_before_any_stage_starts() {
     let log = std::fs::read_to_string(dir.path().join("log")).unwrap();
     assert_eq!(log.lines().count(), 1);
 }
+
+/// Blocks until the job's only running child has exited (its pidfd is
+/// readable), without reaping it.
+fn until_child_exited(ex: &Execution) {
+    let child = ex.children().next().expect("a running child");
+    let fd = child.pidfd().unwrap();
+    let mut fds = [rustix::event::PollFd::new(
+        &fd,
+        rustix::event::PollFlags::IN,
+    )];
+    rustix::event::poll(&mut fds, None).unwrap();
+}
+
+fn finish(ex: &mut Execution, mut step: Step) -> shell::JobStatus {
+    loop {
+        match step {
+            Step::Done(status) => return status,
+            Step::Running => step = ex.wait_one().unwrap(),
+        }
+    }
+}
+
+#[test]
+fn stop_ends_the_whole_list_with_the_signal_as_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut ctx, _out, _err) = ctx_with_pipes();
+    ctx.process_group = ProcessGroup::New;
+    ctx.cwd = Some(dir.path().to_path_buf());
+    let mut ex = Execution::new(Script::new(b"sleep 30; touch after"), ctx).unwrap();
+    assert!(matches!(ex.start().unwrap(), Step::Running));
+    let step = ex.stop(libc::SIGTERM).unwrap();
+    let status = finish(&mut ex, step);
+    assert_eq!((status.code, status.killed), (143, Some(libc::SIGTERM)));
+    assert!(status.stopped);
+    assert!(!dir.path().join("after").exists(), "the list went on");
+}
+
+#[test]
+fn stop_between_two_commands_runs_nothing_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut ctx, _out, _err) = ctx_with_pipes();
+    ctx.process_group = ProcessGroup::New;
+    ctx.cwd = Some(dir.path().to_path_buf());
+    let mut ex = Execution::new(Script::new(b"/bin/true; echo x > after"), ctx).unwrap();
+    assert!(matches!(ex.start().unwrap(), Step::Running));
+    until_child_exited(&ex);
+    let Step::Done(status) = ex.stop(libc::SIGTERM).unwrap() else {
+        panic!("a job with no process left is done");
+    };
+    assert_eq!((status.code, status.killed), (143, Some(libc::SIGTERM)));
+    assert!(!dir.path().join("after").exists(), "the builtin ran");
+}
+
+#[test]
+fn stop_after_the_last_command_ended_keeps_the_job_status() {
+    let (mut ctx, _out, _err) = ctx_with_pipes();
+    ctx.process_group = ProcessGroup::New;
+    let mut ex = Execution::new(Script::new(b"/bin/false"), ctx).unwrap();
+    assert!(matches!(ex.start().unwrap(), Step::Running));
+    until_child_exited(&ex);
+    let Step::Done(status) = ex.stop(libc::SIGTERM).unwrap() else {
+        panic!("a job with no process left is done");
+    };
+    assert_eq!(
+        (status.code, status.killed, status.stopped),
+        (1, None, false)
+    );
+}
+
+#[test]
+fn a_stopped_command_bash_would_exec_keeps_its_own_status() {
+    // `bash -c 'sh -c "..."'` execs sh: its own status is the job's.
+    let (mut ctx, out, _err) = ctx_with_pipes();
+    ctx.process_group = ProcessGroup::New;
+    let script = Script::new(b"sh -c 'trap \"exit 3\" TERM; echo ready; sleep 30 & wait'");
+    let mut ex = Execution::new(script, ctx).unwrap();
+    assert!(matches!(ex.start().unwrap(), Step::Running));
+    // The trap is set once `ready` is out.
+    let mut out = std::fs::File::from(out);
+    let mut ready = [0u8; 6];
+    out.read_exact(&mut ready).unwrap();
+    assert_eq!(&ready, b"ready\n");
+    let step = ex.stop(libc::SIGTERM).unwrap();
+    let status = finish(&mut ex, step);
+    assert!(status.stopped);
+    assert_eq!((status.code, status.killed), (3, None));
+}

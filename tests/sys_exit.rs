@@ -76,7 +76,7 @@ fn expect_core_dump(limit: Option<u64>) -> Option<bool> {
 /// whether a core file appeared there.
 fn abort_in_tempdir(core_limit: Option<&str>) -> (ExitStatus, bool) {
     let dir = tempfile::tempdir().unwrap();
-    let mut s = cmd(&[ABORT]);
+    let mut s = cmd(&[&ABORT]);
     if let Some(limit) = core_limit {
         s.args(["--core-limit", limit]);
     }

@@ -24,7 +24,7 @@ fn serial() -> MutexGuard<'static, ()> {
 /// The fd numbers the `parx-test-sys-fds` helper reports, run with its stdout
 /// on a pipe.
 fn child_fd_list() -> (Vec<i32>, String) {
-    let (exit, text) = output(Spawn::new(FDS));
+    let (exit, text) = output(Spawn::new(&*FDS));
     assert_eq!(exit.status, ExitStatus::Exited(0));
     (parse_fd_list(&text), text)
 }
@@ -165,7 +165,7 @@ fn a_source_fd_already_at_its_target_number_stays_open_in_the_child() {
     let pipe = Pipe::new().unwrap();
     let n = std::os::fd::AsRawFd::as_raw_fd(&pipe.write);
     let out = Pipe::new().unwrap();
-    let mut s = Spawn::new(FDS);
+    let mut s = Spawn::new(&*FDS);
     s.fd(n, pipe.write).fd(1, out.write);
     let child = s.spawn().unwrap();
     let text = String::from_utf8(read_all(out.read)).unwrap();

@@ -88,7 +88,7 @@ fn the_subreaper_reaps_an_orphaned_grandchild() {
     let _g = serial();
     // Subreaper is a process-wide setting: a helper process does it and
     // reports each step.
-    let (exit, text) = output(Spawn::new(SUBREAPER));
+    let (exit, text) = output(Spawn::new(&*SUBREAPER));
     assert_eq!(exit.status, ExitStatus::Exited(0), "{text}");
     let mut lines = text.lines().filter(|l| !l.starts_with("trace: "));
     assert_eq!(lines.next(), Some("child exited: status 0"));

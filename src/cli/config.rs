@@ -137,8 +137,12 @@ pub struct Config {
     pub env: Vec<OsString>,
     /// `--shuf`.
     pub shuf: bool,
-    /// `--load`.
-    pub load: Option<String>,
+    /// `--load`, as a number of processes (`N%` of the CPUs resolved).
+    pub load: Option<f64>,
+    /// `--noswap`.
+    pub noswap: bool,
+    /// `-j FILE`: the file, read again whenever a job ends.
+    pub jobs_file: Option<PathBuf>,
     /// `--memfree` in bytes.
     pub memfree: Option<u64>,
     /// `--tty`.
@@ -192,7 +196,7 @@ pub struct Config {
 
 /// The number of CPU threads.
 pub fn cpus() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    crate::engine::cpus()
 }
 
 fn text(option: &str, v: &OsString) -> Result<String, CliError> {
@@ -329,6 +333,26 @@ pub fn parse_duration(option: &str, s: &str) -> Result<Duration, CliError> {
         return Err(err());
     }
     Ok(Duration::from_secs_f64(total))
+}
+
+/// `--load`: the number of processes running or waiting for disk above
+/// which no job starts; `-j`'s forms (N, N%, +N, -N of the CPUs), with
+/// fractions kept.
+fn parse_load(spec: &str, ncpus: usize) -> Result<f64, CliError> {
+    let err = || bad("--load", format!("'{spec}' is not N, N%, +N or -N"));
+    let s = spec.trim();
+    let n = ncpus as f64;
+    let num = |t: &str| t.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0);
+    let load = if let Some(rest) = s.strip_prefix('+') {
+        n + num(rest).ok_or_else(err)?
+    } else if let Some(rest) = s.strip_prefix('-') {
+        n - num(rest).ok_or_else(err)?
+    } else if let Some(rest) = s.strip_suffix('%') {
+        num(rest).ok_or_else(err)? * n / 100.0
+    } else {
+        num(s).ok_or_else(err)?
+    };
+    Ok(load.max(0.0))
 }
 
 /// `-j`: N, N%, +N, -N, 0, or a file holding one of those.
@@ -742,7 +766,13 @@ impl Config {
             tmpdir: low.tmpdir.map(PathBuf::from),
             env: low.env,
             shuf: low.shuf,
-            load: s(&low.load, "--load")?,
+            load: s(&low.load, "--load")?
+                .map(|l| parse_load(&l, ncpus))
+                .transpose()?,
+            noswap: low.noswap,
+            jobs_file: s(&low.jobs, "-j")?
+                .map(PathBuf::from)
+                .filter(|p| p.is_file()),
             memfree,
             tty: low.ungroup_tty,
             keep_order: low.keep_order,
@@ -922,6 +952,7 @@ impl Config {
         };
         Ok(JobIter::new(records, template, self.grouping.clone())
             .with_tag(tag)
+            .with_total(self.total_jobs)
             .with_header_names(names))
     }
 }

@@ -40,6 +40,8 @@ pub enum Category {
     Log,
     /// `--pipe`.
     Pipe,
+    /// Semaphore mode (`sem`).
+    Semaphore,
     /// `--help`, `--version` ….
     Info,
     /// Accepted for compatibility, no effect.
@@ -61,6 +63,7 @@ impl Category {
             Category::Output => "Output",
             Category::Log => "Job log, progress, resuming",
             Category::Pipe => "--pipe: splitting input into blocks for the jobs' stdin",
+            Category::Semaphore => "Semaphore mode (parx --semaphore, or parx run as sem)",
             Category::Info => "Information",
             Category::Compat => "Accepted for compatibility (no effect)",
             Category::Unsupported => "GNU parallel options not supported yet (rejected)",
@@ -617,7 +620,7 @@ pub static FLAGS: &[Flag] = &[
         None,
         Required("VAR"),
         Run,
-        "Export VAR to jobs (all variables are exported locally anyway)",
+        "Export VAR (a comma list; _ = all but those of --record-env) to jobs; local jobs get every variable anyway",
         |a, v| {
             a.env.push(val(v)?);
             Ok(())
@@ -1066,6 +1069,18 @@ pub static FLAGS: &[Flag] = &[
         }
     ),
     flag!(
+        &["generate"],
+        None,
+        Required("KIND"),
+        Info,
+        "Print the man page or a shell completion script: man, complete-bash, complete-zsh, complete-fish",
+        |a, v| {
+            let kind = val(v)?;
+            a.generate = Some(super::generate::Generate::parse(&kind.to_string_lossy())?);
+            Ok(())
+        }
+    ),
+    flag!(
         &["max-line-length-allowed", "maxlinelengthallowed"],
         None,
         Switch,
@@ -1077,22 +1092,46 @@ pub static FLAGS: &[Flag] = &[
         }
     ),
     flag!(
-        &[
-            "number-of-cpus",
-            "numberofcpus",
-            "number-of-cores",
-            "numberofcores",
-            "number-of-threads",
-            "numberofthreads",
-            "number-of-sockets",
-            "numberofsockets"
-        ],
+        &["number-of-sockets", "numberofsockets"],
         None,
         Switch,
         Info,
-        "Print the number of CPUs",
+        "Print the number of CPU sockets",
         |a, _| {
-            a.print_cpus = true;
+            a.print_cpus = Some(super::cpuinfo::CpuCount::Sockets);
+            Ok(())
+        }
+    ),
+    flag!(
+        &["number-of-cores", "numberofcores"],
+        None,
+        Switch,
+        Info,
+        "Print the number of physical CPU cores",
+        |a, _| {
+            a.print_cpus = Some(super::cpuinfo::CpuCount::Cores);
+            Ok(())
+        }
+    ),
+    flag!(
+        &["number-of-cpus", "numberofcpus"],
+        None,
+        Switch,
+        Info,
+        "Print the number of physical CPU cores (obsolete name)",
+        |a, _| {
+            a.print_cpus = Some(super::cpuinfo::CpuCount::Cores);
+            Ok(())
+        }
+    ),
+    flag!(
+        &["number-of-threads", "numberofthreads"],
+        None,
+        Switch,
+        Info,
+        "Print the number of hardware threads",
+        |a, _| {
+            a.print_cpus = Some(super::cpuinfo::CpuCount::Threads);
             Ok(())
         }
     ),
@@ -1131,7 +1170,17 @@ pub static FLAGS: &[Flag] = &[
         "No-op: jobs get PARALLEL_JOBSLOT",
         noop
     ),
-    flag!(&["noswap"], None, Switch, Compat, "No-op", noop),
+    flag!(
+        &["noswap"],
+        None,
+        Switch,
+        Run,
+        "Start no job while the machine is swapping pages both in and out",
+        |a, _| {
+            a.noswap = true;
+            Ok(())
+        }
+    ),
     flag!(
         &["min-version", "minversion"],
         None,
@@ -1328,48 +1377,63 @@ pub static FLAGS: &[Flag] = &[
         &["semaphore"],
         None,
         Switch,
-        Unsupported,
-        "Semaphores (sem)",
-        unsupported
+        Semaphore,
+        "Work as a counting semaphore: run COMMAND once one of -j slots is free",
+        |a, _| {
+            a.semaphore = true;
+            Ok(())
+        }
     ),
     flag!(
         &["semaphore-name", "semaphorename", "id"],
         None,
         Required("NAME"),
-        Unsupported,
-        "Semaphores (sem)",
-        unsupported
+        Semaphore,
+        "The semaphore's name (default: the terminal's name)",
+        |a, v| {
+            a.semaphore_name = Some(val(v)?);
+            Ok(())
+        }
     ),
     flag!(
         &["semaphore-timeout", "semaphoretimeout", "st"],
         None,
         Required("SECS"),
-        Unsupported,
-        "Semaphores (sem)",
-        unsupported
+        Semaphore,
+        "Wait at most SECS for a slot, then run anyway (-SECS: give up, exit 1)",
+        |a, v| {
+            a.semaphore_timeout = Some(val(v)?);
+            Ok(())
+        }
     ),
     flag!(
         &["fg"],
         None,
         Switch,
-        Unsupported,
-        "Semaphores (sem)",
-        unsupported
+        Semaphore,
+        "Run the command in the foreground and exit with its status",
+        |a, _| {
+            a.fg = true;
+            Ok(())
+        }
     ),
     flag!(
         &["bg"],
         None,
         Switch,
-        Unsupported,
-        "Semaphores (sem)",
-        unsupported
+        Semaphore,
+        "Run the command in the background, holding its slot (the default)",
+        |a, _| {
+            a.bg = true;
+            Ok(())
+        }
     ),
     flag!(
         &["wait"],
         None,
         Switch,
-        Run,
-        "With --sqlmaster: wait until every job has run; exit as a local run would",
+        Semaphore,
+        "Wait until every command holding the semaphore has finished; with --sqlmaster: until every job has run (exit as a local run would)",
         |a, _| {
             a.wait = true;
             Ok(())
@@ -1589,9 +1653,12 @@ pub static FLAGS: &[Flag] = &[
         &["record-env", "recordenv"],
         None,
         Switch,
-        Unsupported,
-        "Recording the environment",
-        unsupported
+        Run,
+        "Record the current environment's variable names in $PARALLEL_HOME/ignored_vars (for --env _)",
+        |a, _| {
+            a.record_env = true;
+            Ok(())
+        }
     ),
     flag!(
         &["session"],

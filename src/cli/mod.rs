@@ -6,7 +6,8 @@
 //! `Getopt::Long` does (`parse.rs` → [`LowArgs`], what was typed), and
 //! interpreting it (`config.rs` → [`Config`], what to do), with options
 //! from profile files and `$PARALLEL` first (`profile.rs`). It runs the
-//! modes that need no engine itself: `--help`, `--version`, `--dry-run`,
+//! modes that need no engine itself: `--help`, `--version`, `--generate`
+//! (man page and completions, `generate.rs`), `--dry-run`,
 //! `--shellquote`; everything else goes to the engine through `run.rs`
 //! ([`run_jobs`]).
 //!
@@ -14,7 +15,10 @@
 //! be read (one line `parx: ...` on stderr), as GNU parallel.
 
 mod config;
+mod cpuinfo;
+mod envvars;
 mod flags;
+mod generate;
 mod help;
 mod lowargs;
 mod parse;
@@ -22,6 +26,7 @@ mod pipe;
 mod profile;
 mod run;
 mod save;
+mod semaphore;
 mod sql;
 
 pub use config::{
@@ -29,6 +34,7 @@ pub use config::{
     unescape,
 };
 pub use flags::{Category, FLAGS, Flag, Value};
+pub use generate::Generate;
 pub use lowargs::LowArgs;
 pub use profile::shell_words;
 
@@ -126,11 +132,18 @@ pub fn run_jobs(config: &Config) -> i32 {
 /// Runs parx with the given arguments (without the program name) and
 /// returns the process exit status.
 pub fn main(args: Vec<OsString>) -> i32 {
-    if args
-        .first()
-        .is_some_and(|a| a == crate::engine::sentinel::SENTINEL_ARG)
-    {
-        return crate::engine::sentinel::sentinel_main();
+    main_as(std::ffi::OsStr::new("parx"), args)
+}
+
+/// [`main`] for a program run as `program` (argv[0]): as `sem`, parx is a
+/// counting semaphore, as GNU parallel's `sem` is.
+pub fn main_as(program: &std::ffi::OsStr, args: Vec<OsString>) -> i32 {
+    match args.first() {
+        Some(a) if a == crate::engine::sentinel::SENTINEL_ARG => {
+            return crate::engine::sentinel::sentinel_main();
+        }
+        Some(a) if a == semaphore::HOLDER_ARG => return semaphore::holder_main(&args[1..]),
+        _ => {}
     }
     let low = match parse::parse_all(args) {
         Ok(low) => low,
@@ -138,6 +151,10 @@ pub fn main(args: Vec<OsString>) -> i32 {
     };
     if low.help {
         print!("{}", help::help());
+        return 0;
+    }
+    if let Some(kind) = low.generate {
+        print!("{}", kind.render());
         return 0;
     }
     if low.version {
@@ -160,9 +177,21 @@ pub fn main(args: Vec<OsString>) -> i32 {
         println!("{MAX_COMMAND_LINE}");
         return 0;
     }
-    if low.print_cpus {
-        println!("{}", cpus());
+    if let Some(which) = low.print_cpus {
+        println!("{}", cpuinfo::count(which));
         return 0;
+    }
+    if low.record_env {
+        return match envvars::record_env() {
+            Ok(()) => 0,
+            Err(e) => report(&e),
+        };
+    }
+    if let Err(e) = envvars::check_env_names(&low.env) {
+        return report(&e);
+    }
+    if semaphore::wanted(&low, semaphore::is_sem(program)) {
+        return semaphore::run(&low);
     }
     let config = match Config::from_low(low) {
         Ok(c) => c,

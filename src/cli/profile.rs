@@ -103,6 +103,11 @@ fn env_path(name: &str) -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
+/// GNU parallel's own directory: `$PARALLEL_HOME`, else `~/.parallel`.
+pub(crate) fn parallel_home() -> Option<PathBuf> {
+    env_path("PARALLEL_HOME").or_else(|| env_path("HOME").map(|h| h.join(".parallel")))
+}
+
 /// GNU parallel's configuration directories that exist.
 fn config_dirs() -> Vec<PathBuf> {
     let mut dirs = Vec::new();

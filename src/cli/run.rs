@@ -3,7 +3,7 @@
 
 use super::Config;
 use super::config::OutputMode;
-use crate::engine::{self, JobSpec, ProgressStyle, RunOptions};
+use crate::engine::{self, GateOptions, JobSpec, JobsFile, ProgressStyle, RunOptions};
 use crate::joblog::{self, ResumeMode};
 use crate::output;
 use crate::template::Job;
@@ -94,6 +94,26 @@ pub fn run_options(config: &Config) -> RunOptions {
     o.print_command = config.verbose > 0;
     o.trace_command = config.print_stderr;
     o.sentinel = std::env::current_exe().ok();
+    o.gate = GateOptions {
+        max_load: config.load,
+        memfree: config.memfree,
+        noswap: config.noswap,
+        jobs_file: config.jobs_file.clone().map(|path| JobsFile {
+            path,
+            parse: |text, ncpus| super::parse_jobs(text, ncpus).ok(),
+        }),
+    };
+    o.total_jobs = config.total_jobs;
+    // Without a terminal, GNU parallel's jobs run on: so do parx's, with
+    // /dev/null as stdin.
+    if config.tty && std::fs::File::open("/dev/tty").is_ok() {
+        o.job_stdin = Some("/dev/tty".into());
+    }
+    if o.gate.jobs_file.is_some() {
+        // The file's number may grow while parx runs: slots for as many
+        // as `-j 0` allows, the file's number in use at once.
+        o.jobs = UNLIMITED_JOBS;
+    }
     o
 }
 
@@ -103,6 +123,7 @@ pub fn run(config: &Config) -> i32 {
         crate::sys::trace::enable_stderr();
     }
     let opts = run_options(config);
+    apply_nice(config);
     if let Some(sql) = &config.sql {
         return super::sql::run(config, sql, opts);
     }
@@ -147,8 +168,49 @@ pub fn run(config: &Config) -> i32 {
             return EXIT_UNSUPPORTED;
         }
     };
+    let header_names = jobs.header_names().to_vec();
+    let jobs: Box<dyn Iterator<Item = _>> = if config.shuf {
+        Box::new(shuffled(jobs.collect()).into_iter())
+    } else {
+        Box::new(jobs)
+    };
     if config.files || config.results.is_some() {
-        return super::save::run(config, opts, jobs);
+        return super::save::run(config, opts, &header_names, jobs);
     }
     engine::run(&opts, jobs)
+}
+
+/// `--shuf`: every job made first, then run in a random order (a
+/// Fisher–Yates shuffle; the order need not be unpredictable, only
+/// different from run to run).
+fn shuffled<T>(mut items: Vec<T>) -> Vec<T> {
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+        ^ (u64::from(std::process::id()) << 32);
+    // xorshift64*: never 0 once seeded with a non-zero state.
+    let mut state = seed | 1;
+    let mut next = move || {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    };
+    for i in (1..items.len()).rev() {
+        let j = (next() % (i as u64 + 1)) as usize;
+        items.swap(i, j);
+    }
+    items
+}
+
+/// `--nice N`: parx lowers its own priority, which every job inherits
+/// (GNU parallel starts each job under `nice -n N`). As with `nice`, a
+/// priority that cannot be set is a warning, and the jobs run anyway.
+fn apply_nice(config: &Config) {
+    if let Some(n) = config.nice
+        && n != 0
+        && let Err(e) = rustix::process::nice(n)
+    {
+        eprintln!("parx: Warning: cannot set niceness {n}: {e}");
+    }
 }

@@ -15,10 +15,11 @@ use std::rc::Rc;
 use super::Config;
 use super::config::{Header, rename_header};
 use crate::engine::{self, JobSpec, RunOptions};
+use crate::input::InputError;
 use crate::input::SourceKind;
 use crate::output::results::{ResultsJob, destination};
 use crate::output::{self, Destination, Save};
-use crate::template::{Job, JobIter, Template};
+use crate::template::{Job, Template};
 
 /// Exit status when `--files`/`--results` can not be set up.
 const EXIT_ERROR: i32 = 255;
@@ -88,8 +89,13 @@ impl JobSpec for Saving {
 }
 
 /// Runs `jobs` with `--files`/`--results`; returns parx's exit status.
-pub(super) fn run(config: &Config, mut opts: RunOptions, jobs: JobIter) -> i32 {
-    let wrap = match saving(config, &mut opts, jobs.header_names()) {
+pub(super) fn run(
+    config: &Config,
+    mut opts: RunOptions,
+    header_names: &[Vec<u8>],
+    jobs: impl Iterator<Item = Result<Job, InputError>>,
+) -> i32 {
+    let wrap = match saving(config, &mut opts, header_names) {
         Ok(w) => w,
         Err(status) => return status,
     };

@@ -41,6 +41,8 @@ pub struct Outcome {
     pub stages: Vec<i32>,
     /// Summed CPU time, largest peak RSS.
     pub usage: ResourceUsage,
+    /// parx ended the job ([`Launched::stop`]) before it was done.
+    pub stopped: bool,
 }
 
 impl Outcome {
@@ -51,8 +53,14 @@ impl Outcome {
             usage.system += e.exit.usage.system;
             usage.max_rss_kb = usage.max_rss_kb.max(e.exit.usage.max_rss_kb);
         }
-        let status = match st.exits.as_slice() {
-            [only] if st.pipestatus.len() == 1 && only.exit.status.shell_code() == st.code => {
+        let status = match (st.killed, st.exits.as_slice()) {
+            (Some(signal), _) => ExitStatus::Signaled {
+                signal,
+                core_dumped: false,
+            },
+            (None, [only])
+                if st.pipestatus.len() == 1 && only.exit.status.shell_code() == st.code =>
+            {
                 only.exit.status
             }
             _ => ExitStatus::Exited(st.code),
@@ -61,6 +69,7 @@ impl Outcome {
             status,
             stages: st.pipestatus,
             usage,
+            stopped: st.stopped,
         }
     }
 
@@ -70,6 +79,7 @@ impl Outcome {
             status: ExitStatus::Exited(code),
             stages: vec![code],
             usage: ResourceUsage::default(),
+            stopped: false,
         }
     }
 }
@@ -162,14 +172,28 @@ impl Launched {
                 }
             }
         }
-        Ok(match &self.done {
+        Ok(self.state())
+    }
+
+    fn state(&self) -> JobState {
+        match &self.done {
             Some(outcome) => JobState::Done(outcome.clone()),
             None => JobState::Running,
-        })
+        }
     }
 
     /// Sends `signal` to every running process of the job (their groups).
     pub fn signal(&self, signal: i32) {
         self.exec.signal(signal);
+    }
+
+    /// Ends the job with `signal` (see [`Execution::stop`]): nothing more
+    /// of it runs. `Done` if it had ended on its own already.
+    pub fn stop(&mut self, signal: i32) -> io::Result<JobState> {
+        if self.done.is_none() {
+            let step = self.exec.stop(signal)?;
+            self.note(step);
+        }
+        Ok(self.state())
     }
 }

@@ -8,6 +8,7 @@
 //! exits, a signal arrives or a deadline (timeout, `--delay`) passes.
 
 mod feed;
+pub mod gate;
 mod launch;
 pub mod policy;
 mod scheduler;
@@ -20,6 +21,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use feed::{Chunk, Chunks, Feed};
+pub use gate::{GateOptions, JobsFile};
 pub use launch::{JobIo, JobState, Launched, Outcome};
 pub use policy::{Halt, HaltOn, HaltWhen, TermSeq, Threshold, Timeout};
 pub use scheduler::{run, run_observed};
@@ -112,12 +114,21 @@ pub struct RunOptions {
     /// parx's own executable, to start the sentinel that ends every job
     /// if parx is killed (`None`: no sentinel, e.g. in library use).
     pub sentinel: Option<PathBuf>,
+    /// Conditions on starting jobs: `--load`, `--memfree`, `--noswap`,
+    /// `-j FILE`.
+    pub gate: GateOptions,
+    /// The file every job reads as stdin (`--tty`: `/dev/tty`); `None`
+    /// is `/dev/null`. Jobs fed with `--pipe` blocks read their block.
+    pub job_stdin: Option<PathBuf>,
+    /// `--total-jobs`: the number of jobs `--eta`/`--bar` count with
+    /// before the input is all read.
+    pub total_jobs: Option<u64>,
 }
 
 impl Default for RunOptions {
     fn default() -> RunOptions {
         RunOptions {
-            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            jobs: cpus(),
             output: output::Mode::Group,
             keep_order: false,
             save: None,
@@ -136,6 +147,9 @@ impl Default for RunOptions {
             print_command: false,
             trace_command: false,
             sentinel: None,
+            gate: GateOptions::default(),
+            job_stdin: None,
+            total_jobs: None,
         }
     }
 }
@@ -150,4 +164,9 @@ pub fn default_shell() -> OsString {
     } else {
         "/bin/sh".into()
     }
+}
+
+/// The number of CPUs parx counts with (`-j 100%`, `--load 100%`).
+pub fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }

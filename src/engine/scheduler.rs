@@ -12,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use rustix::event::epoll;
 
 use super::feed::{StdinWriter, WriteState};
+use super::gate::{StartGate, Verdict};
 use super::launch::{JobIo, JobState, Launched, Outcome};
 use super::policy::{HaltOn, HaltWhen, Threshold, Timeout, exit_code_for_failures};
 use super::sentinel::Sentinel;
@@ -24,10 +25,6 @@ use crate::progress::{Counts, Progress};
 use crate::sys::{self, ExitStatus, Pipe, signal::SignalPipe};
 
 const SIGNAL_TOKEN: u64 = u64::MAX;
-
-/// Reads from each output pipe right after a job's last process is
-/// reaped, at most; the rest waits for epoll like any output.
-const EAGER_READS: usize = 16;
 
 /// Pipe size for jobs fed with `--pipe` blocks (the kernel's default
 /// `pipe-max-size`), and parx's read buffer.
@@ -96,10 +93,25 @@ struct Running<J> {
     deadline: Option<Instant>,
     /// Next step of the termination sequence and when it is due.
     kill: Option<(usize, Instant)>,
+    /// Why the termination sequence was started.
+    ending: Option<Ending>,
+    /// The job was ended because it ran past `--timeout`.
     timed_out: bool,
+    /// The job was ended because the run is stopping (`--halt now`, a
+    /// signal to parx, output closed): it is neither printed nor logged,
+    /// as in GNU parallel, so `--resume` runs it again.
     interrupted: bool,
     /// The job's stdout and stderr, kept for the observer.
     captured: Option<(Vec<u8>, Vec<u8>)>,
+    /// Stopped to free memory (`--memfree`): queued again, not counted.
+    requeued: bool,
+}
+
+/// Why parx ends a running job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    Timeout,
+    RunStopping,
 }
 
 impl<J> Running<J> {
@@ -136,6 +148,8 @@ struct Scheduler<'a, J, I> {
     output: Box<dyn Output>,
     joblog: Option<JobLog>,
     skip: HashSet<u64>,
+    /// Every job's stdin unless it is fed: `/dev/null`, or
+    /// [`RunOptions::job_stdin`].
     devnull: OwnedFd,
     env_pid: OsString,
     stop: Option<Stop>,
@@ -145,6 +159,10 @@ struct Scheduler<'a, J, I> {
     succeeded: u64,
     runtimes: Vec<f64>,
     last_start: Option<Instant>,
+    /// `--load`, `--memfree`, `--noswap`, `-j FILE` (`None`: none given).
+    gate: Option<StartGate>,
+    /// When the gate is next looked at, while it holds jobs back.
+    gate_wait: Option<Instant>,
     /// When orphaned grandchildren are next reaped (see [`ORPHAN_REAP_EVERY`]).
     next_orphan_reap: Instant,
     error: Option<String>,
@@ -211,7 +229,15 @@ where
         let spill = Spill::shared(opts.memory_budget);
         let save = opts.save.as_ref();
         let output = output::make_with(opts.output, opts.keep_order, save, Sinks::std(), spill);
-        let devnull = sys::spawn::dev_null().map_err(|e| format!("can not open /dev/null: {e}"))?;
+        let devnull = match &opts.job_stdin {
+            None => sys::spawn::dev_null().map_err(|e| format!("can not open /dev/null: {e}"))?,
+            Some(path) => std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(path)
+                .map(OwnedFd::from)
+                .map_err(|e| format!("can not open {}: {e}", path.display()))?,
+        };
         Ok(Scheduler {
             opts,
             jobs,
@@ -243,6 +269,11 @@ where
             succeeded: 0,
             runtimes: Vec::new(),
             last_start: None,
+            gate: opts
+                .gate
+                .any()
+                .then(|| StartGate::new(opts.gate.clone(), super::cpus())),
+            gate_wait: None,
             next_orphan_reap: Instant::now() + ORPHAN_REAP_EVERY,
             error: None,
             buf: vec![0; BULK_PIPE_SIZE],
@@ -298,7 +329,8 @@ where
             failed: self.failed,
             total: self
                 .input_done
-                .then_some(self.started_count + self.retry_queue.len() as u64),
+                .then_some(self.started_count + self.retry_queue.len() as u64)
+                .or(self.opts.total_jobs),
         }
     }
 
@@ -369,6 +401,10 @@ where
             let Some(pending) = self.next_job() else {
                 return;
             };
+            if !self.gate_allows_start() {
+                self.retry_queue.push_front(pending);
+                return;
+            }
             let Some(slot) = self.slots.take() else {
                 return;
             };
@@ -376,6 +412,52 @@ where
                 self.error = Some(e);
                 self.begin_stop(Stop::Halted(255));
             }
+        }
+    }
+
+    /// Asks the start gate (`--load`, `--memfree`, `--noswap`, `-j FILE`)
+    /// whether another job may start now.
+    fn gate_allows_start(&mut self) -> bool {
+        let Some(gate) = self.gate.as_mut() else {
+            return true;
+        };
+        if gate
+            .jobs_limit()
+            .is_some_and(|limit| self.n_running >= limit)
+        {
+            // Looked at again when a job ends.
+            self.gate_wait = None;
+            return false;
+        }
+        match gate.check(self.n_running) {
+            Verdict::Go => {
+                self.gate_wait = None;
+                true
+            }
+            Verdict::WaitUntil(at) => {
+                self.gate_wait = Some(at);
+                false
+            }
+            Verdict::StopYoungest(at) => {
+                self.gate_wait = Some(at);
+                self.stop_youngest();
+                false
+            }
+        }
+    }
+
+    /// `--memfree`: stops the job started last (along `--termseq`); it is
+    /// queued again when it has ended.
+    fn stop_youngest(&mut self) {
+        let youngest = self
+            .running
+            .iter_mut()
+            .flatten()
+            .filter(|r| r.outcome.is_none() && r.kill.is_none())
+            .max_by_key(|r| r.started);
+        if let Some(r) = youngest {
+            r.requeued = true;
+            r.kill = Some((0, Instant::now()));
         }
     }
 
@@ -510,9 +592,11 @@ where
             received: 0,
             deadline,
             kill: None,
+            ending: None,
             timed_out: false,
             interrupted: false,
             captured: capture.then(Default::default),
+            requeued: false,
         };
         self.register_pidfds(slot, &mut running)?;
         self.running[slot] = Some(running);
@@ -563,9 +647,11 @@ where
             received: 0,
             deadline: None,
             kill: None,
+            ending: None,
             timed_out: false,
             interrupted: false,
             captured: None,
+            requeued: false,
         };
         self.running[slot] = Some(running);
         self.n_running += 1;
@@ -645,57 +731,54 @@ where
         }
     }
 
-    /// Reads once from a job's output pipe; true if bytes were read (there
-    /// may be more).
-    fn read_output(&mut self, slot: usize, stream: Stream) -> bool {
-        let Some(r) = self.running[slot].as_mut() else {
-            return false;
-        };
+    /// Reads once from a job's output pipe: the number of bytes read
+    /// (there may be more), `Some(0)` at EOF, `None` if nothing was
+    /// read.
+    fn read_output(&mut self, slot: usize, stream: Stream) -> Option<usize> {
+        let r = self.running[slot].as_mut()?;
         let pipe = match stream {
             Stream::Stdout => &mut r.stdout,
             Stream::Stderr => &mut r.stderr,
         };
-        let Some(file) = pipe.as_mut() else {
-            return false;
-        };
-        let mut more = false;
+        let file = pipe.as_mut()?;
         // Level-triggered: one read per wakeup never blocks, and a job
         // that writes a lot can not starve the others.
-        match file.read(&mut self.buf) {
-            Ok(0) => {
-                // EOF: every write end is closed. Closing our read end
-                // removes it from the epoll set.
-                *pipe = None;
-            }
-            Ok(n) => {
-                r.received += n as u64;
-                if let Some((out, err)) = r.captured.as_mut() {
-                    match stream {
-                        Stream::Stdout => out,
-                        Stream::Stderr => err,
+        let got = loop {
+            match file.read(&mut self.buf) {
+                Ok(0) => {
+                    // EOF: every write end is closed. Closing our read end
+                    // removes it from the epoll set.
+                    *pipe = None;
+                    break Some(0);
+                }
+                Ok(n) => {
+                    r.received += n as u64;
+                    if let Some((out, err)) = r.captured.as_mut() {
+                        match stream {
+                            Stream::Stdout => out,
+                            Stream::Stderr => err,
+                        }
+                        .extend_from_slice(&self.buf[..n]);
                     }
-                    .extend_from_slice(&self.buf[..n]);
+                    let seq = r.seq;
+                    if let Err(e) = self.output.data(seq, stream, &self.buf[..n]) {
+                        self.output_failed(e);
+                    }
+                    break Some(n);
                 }
-                let seq = r.seq;
-                more = true;
-                if let Err(e) = self.output.data(seq, stream, &self.buf[..n]) {
-                    self.output_failed(e);
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break None,
+                Err(e) => {
+                    self.error = Some(format!("reading job output: {e}"));
+                    *pipe = None;
+                    break None;
                 }
             }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
-                ) => {}
-            Err(e) => {
-                self.error = Some(format!("reading job output: {e}"));
-                *pipe = None;
-            }
-        }
+        };
         if self.running[slot].as_ref().is_some_and(|r| r.finished()) {
             self.complete(slot);
         }
-        more
+        got
     }
 
     fn write_input(&mut self, slot: usize) {
@@ -732,19 +815,7 @@ where
             return;
         };
         match launched.poll() {
-            Ok(JobState::Done(outcome)) => {
-                r.outcome = Some(outcome);
-                // The job's processes are gone, so its output is most
-                // likely all in the pipes already, EOF included: read it
-                // now rather than after one more wakeup per pipe.
-                for stream in [Stream::Stdout, Stream::Stderr] {
-                    for _ in 0..EAGER_READS {
-                        if !self.read_output(slot, stream) {
-                            break;
-                        }
-                    }
-                }
-            }
+            Ok(JobState::Done(outcome)) => self.ended(slot, outcome),
             Ok(JobState::Running) => {
                 // A later stage of an and-or list may have started.
                 let mut r = self.running[slot].take();
@@ -757,6 +828,50 @@ where
             }
             Err(e) => {
                 self.error = Some(format!("waiting for a job: {e}"));
+            }
+        }
+        if self.running[slot].as_ref().is_some_and(|r| r.finished()) {
+            self.complete(slot);
+        }
+    }
+
+    /// Every process of the job in `slot` has ended. All they wrote is in
+    /// the output pipes now: read it, and close the pipes even without
+    /// EOF — a process still holding them (one that left the job's
+    /// process group, like a `setsid` daemon) is no longer the job, and
+    /// neither the job nor parx waits for it.
+    fn ended(&mut self, slot: usize, outcome: Outcome) {
+        let Some(r) = self.running[slot].as_mut() else {
+            return;
+        };
+        r.outcome = Some(outcome);
+        for stream in [Stream::Stdout, Stream::Stderr] {
+            let Some(r) = self.running[slot].as_ref() else {
+                return;
+            };
+            let pipe = match stream {
+                Stream::Stdout => &r.stdout,
+                Stream::Stderr => &r.stderr,
+            };
+            // At most what the pipe holds: anything beyond that was
+            // written after the job ended, by a process that is not it.
+            let Some(mut left) = pipe
+                .as_ref()
+                .map(|f| rustix::pipe::fcntl_getpipe_size(f).unwrap_or(BULK_PIPE_SIZE))
+            else {
+                continue;
+            };
+            while left > 0 {
+                match self.read_output(slot, stream) {
+                    Some(n) if n > 0 => left = left.saturating_sub(n),
+                    _ => break,
+                }
+            }
+            if let Some(r) = self.running[slot].as_mut() {
+                match stream {
+                    Stream::Stdout => r.stdout = None,
+                    Stream::Stderr => r.stderr = None,
+                }
             }
         }
         if self.running[slot].as_ref().is_some_and(|r| r.finished()) {
@@ -778,15 +893,26 @@ where
                 s.ended(g);
             }
         }
+        if let Some(g) = self.gate.as_mut() {
+            g.job_ended();
+        }
         let Some(outcome) = r.outcome.clone() else {
             return;
         };
+        if r.requeued && self.stop.is_none() {
+            self.output.discard(r.seq);
+            self.retry_queue.push_front(Pending {
+                job: r.job,
+                attempt: r.attempt,
+            });
+            return;
+        }
         let runtime = r.started.elapsed().as_secs_f64();
         let success = outcome.status.success() && !r.timed_out;
         if r.interrupted {
-            // Killed because parx itself was stopped: print what it wrote,
-            // but do not log it, so that --resume runs it again.
-            if let Err(e) = self.output.finished(r.seq) {
+            // Killed because the run is stopping: as GNU parallel, drop
+            // its output and do not log it, so that --resume runs it again.
+            if let Err(e) = self.output.abandoned(r.seq) {
                 self.output_failed(e);
             }
             return;
@@ -915,7 +1041,7 @@ where
         };
         self.begin_stop(Stop::Halted(code));
         if halt.when == HaltWhen::Now {
-            self.terminate_all(false);
+            self.terminate_all();
         }
     }
 
@@ -925,14 +1051,15 @@ where
         }
     }
 
-    /// Starts the termination sequence on every running job.
-    fn terminate_all(&mut self, interrupted: bool) {
+    /// Starts the termination sequence (`--termseq`) on every running
+    /// job, because the run is stopping.
+    fn terminate_all(&mut self) {
         let now = Instant::now();
         for r in self.running.iter_mut().flatten() {
             if r.outcome.is_some() || r.kill.is_some() {
                 continue;
             }
-            r.interrupted |= interrupted;
+            r.ending = Some(Ending::RunStopping);
             r.kill = Some((0, now));
         }
         self.fire_timers();
@@ -951,11 +1078,10 @@ where
                     }
                 }
                 _ => {
+                    // As GNU parallel: the jobs get the termination
+                    // sequence, ending in SIGKILL, whatever signal parx got.
                     self.stop = Some(Stop::Signal(sig));
-                    for r in self.running.iter_mut().flatten() {
-                        r.interrupted = true;
-                        signal_job(&r.launched, sig);
-                    }
+                    self.terminate_all();
                 }
             }
         }
@@ -967,12 +1093,12 @@ where
             // quietly, ending the jobs still running.
             if self.stop.is_none() {
                 self.stop = Some(Stop::BrokenPipe);
-                self.terminate_all(true);
+                self.terminate_all();
             }
         } else if self.error.is_none() {
             self.error = Some(format!("can not write output: {e}"));
             self.begin_stop(Stop::Halted(255));
-            self.terminate_all(true);
+            self.terminate_all();
         }
     }
 
@@ -1006,18 +1132,27 @@ where
         {
             consider(at);
         }
+        if let Some(at) = self.gate_wait
+            && !self.nothing_left_to_start()
+        {
+            consider(at);
+        }
         next
     }
 
     fn fire_timers(&mut self) {
         let now = Instant::now();
         let termseq = &self.opts.termseq.0;
-        for r in self.running.iter_mut().flatten() {
+        let mut due = Vec::new();
+        for (slot, r) in self.running.iter_mut().enumerate() {
+            let Some(r) = r else {
+                continue;
+            };
             if r.outcome.is_some() {
                 continue;
             }
             if r.kill.is_none() && r.deadline.is_some_and(|d| d <= now) {
-                r.timed_out = true;
+                r.ending = Some(Ending::Timeout);
                 r.kill = Some((0, now));
             }
             if let Some((step, at)) = r.kill {
@@ -1028,9 +1163,58 @@ where
                     .get(step)
                     .copied()
                     .unwrap_or((libc::SIGKILL, Duration::from_millis(25)));
-                signal_job(&r.launched, sig);
                 r.kill = Some((step + 1, now + grace));
+                due.push((slot, sig, step == 0));
             }
         }
+        for (slot, sig, first) in due {
+            self.send_stop(slot, sig, first);
+        }
     }
+
+    /// Sends the job in `slot` one signal of its termination sequence;
+    /// the first one ends the job (nothing more of it runs).
+    fn send_stop(&mut self, slot: usize, sig: i32, first: bool) {
+        let Some(r) = self.running[slot].as_mut() else {
+            return;
+        };
+        let Some(launched) = r.launched.as_mut() else {
+            return;
+        };
+        let state = match launched.stop(sig) {
+            Ok(state) => state,
+            Err(e) => {
+                self.error = Some(format!("stopping a job: {e}"));
+                return;
+            }
+        };
+        // A job that ended on its own before the signal keeps its status.
+        let stopped = match &state {
+            JobState::Running => true,
+            JobState::Done(outcome) => outcome.stopped,
+        };
+        if first && stopped {
+            match r.ending {
+                Some(Ending::Timeout) => {
+                    r.timed_out = true;
+                    timeout_warning(&r.command);
+                }
+                Some(Ending::RunStopping) => r.interrupted = true,
+                None => {}
+            }
+        }
+        if let JobState::Done(outcome) = state {
+            self.ended(slot, outcome);
+        }
+    }
+}
+
+/// GNU parallel's warning for a job ended by `--timeout`, on stderr.
+fn timeout_warning(command: &[u8]) {
+    use std::io::Write;
+    let mut msg =
+        b"parx: Warning: This job was killed because it timed out:\nparx: Warning: ".to_vec();
+    msg.extend_from_slice(command);
+    msg.push(b'\n');
+    let _ = io::stderr().lock().write_all(&msg);
 }

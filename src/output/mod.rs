@@ -66,6 +66,13 @@ pub trait Output {
     fn skipped(&mut self, seq: u64) -> io::Result<()>;
     /// Forget job `seq`'s output so far (an attempt that will be retried).
     fn discard(&mut self, seq: u64);
+    /// Job `seq` was killed because the run is stopping: its output is
+    /// dropped, as GNU parallel drops it (what `-u` and `--line-buffer`
+    /// printed already stays), and it holds back no later job (`-k`).
+    fn abandoned(&mut self, seq: u64) -> io::Result<()> {
+        self.discard(seq);
+        self.finished(seq)
+    }
     /// Bytes buffered in memory right now (for tests and `--trace`).
     fn buffered_in_memory(&self) -> usize {
         0

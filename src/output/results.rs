@@ -13,7 +13,7 @@
 //! - any other replaced name: stdout in that file, stderr and the
 //!   sequence number beside it with `.err` and `.seq` appended.
 //!
-//! This module only computes paths and makes directories; [`super::files`]
+//! This module only computes paths and makes directories; `output::files`
 //! writes the files.
 
 use std::cmp::Ordering;

@@ -83,9 +83,6 @@ impl SqlMode {
         let master = parse(master, "--sqlmaster")?;
         let mut worker = parse(worker, "--sqlworker")?;
         if master.is_none() && worker.is_none() {
-            if wait {
-                return Err("--wait is only supported with --sqlmaster (semaphores are not supported yet, see docs/compat.md)".into());
-            }
             return Ok(None);
         }
         if let Some(w) = worker.as_mut() {

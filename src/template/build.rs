@@ -62,6 +62,8 @@ pub struct JobIter {
     /// `{##}`/`{0#}`: all jobs are made first (as GNU parallel does) so
     /// they can be counted.
     counted: Option<VecDeque<Job>>,
+    /// `--total-jobs N`: `{##}` is N, and jobs stream without counting.
+    given_total: Option<u64>,
 }
 
 impl JobIter {
@@ -80,12 +82,20 @@ impl JobIter {
             exhausted: false,
             failed: false,
             counted: None,
+            given_total: None,
         }
     }
 
     /// Gives every job a `--tag`/`--tagstring` template.
     pub fn with_tag(mut self, tag: Option<Template>) -> JobIter {
         self.tag = tag.map(Arc::new);
+        self
+    }
+
+    /// `--total-jobs N`: the number of jobs `{##}` shows, instead of
+    /// reading every input first to count them.
+    pub fn with_total(mut self, total: Option<u64>) -> JobIter {
+        self.given_total = total;
         self
     }
 
@@ -330,6 +340,19 @@ impl Iterator for JobIter {
         }
         let needs_total =
             self.template.needs_total() || self.tag.as_ref().is_some_and(|t| t.needs_total());
+        if let (true, Some(total)) = (needs_total, self.given_total) {
+            return match self.next_job() {
+                Ok(Some(mut job)) => {
+                    job.set_total(total);
+                    Some(Ok(job))
+                }
+                Ok(None) => None,
+                Err(e) => {
+                    self.failed = true;
+                    Some(Err(e))
+                }
+            };
+        }
         if needs_total && self.counted.is_none() {
             let mut all = VecDeque::new();
             loop {

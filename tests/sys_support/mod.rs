@@ -6,17 +6,50 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
 use std::os::fd::{AsFd, OwnedFd};
+use std::sync::{LazyLock, Once};
 use std::time::Duration;
 
 use parx::sys::{Exit, Pipe, Spawn};
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 
 /// Helper program that lists its own open fds (`N TARGET` per line).
-pub const FDS: &str = env!("CARGO_BIN_EXE_parx-test-sys-fds");
+pub static FDS: LazyLock<String> = LazyLock::new(|| example_program("parx-test-sys-fds"));
 /// Helper program that calls `abort()`.
-pub const ABORT: &str = env!("CARGO_BIN_EXE_parx-test-sys-abort");
+pub static ABORT: LazyLock<String> = LazyLock::new(|| example_program("parx-test-sys-abort"));
 /// Helper program that becomes a subreaper and reaps an orphan.
-pub const SUBREAPER: &str = env!("CARGO_BIN_EXE_parx-test-sys-subreaper");
+pub static SUBREAPER: LazyLock<String> =
+    LazyLock::new(|| example_program("parx-test-sys-subreaper"));
+
+/// The path of example program `name` (the lecture's examples and the test
+/// helpers of `tests/helpers/`), built by `cargo build --examples` once per
+/// test binary through the cargo that runs the tests (a no-op when `cargo
+/// test` already built them), so a test never runs a stale program.
+pub fn example_program(name: &str) -> String {
+    static BUILD: Once = Once::new();
+    // A test runs as target/<profile>/deps/<test>-<hash>; examples are in
+    // target/<profile>/examples/.
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>");
+    BUILD.call_once(|| {
+        let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+            Some("debug") | None => "dev",
+            Some(other) => other,
+        };
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--examples", "--profile", profile])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("run cargo build --examples");
+        assert!(status.success(), "cargo build --examples failed");
+    });
+    let path = profile_dir.join("examples").join(name);
+    path.into_os_string()
+        .into_string()
+        .expect("UTF-8 target directory")
+}
 
 /// Waits at most `timeout` for `fd` to become readable (data or EOF).
 /// A `false` is how a test shows a hang without hanging.
