@@ -312,8 +312,12 @@ impl Backend for Postgres {
         let mut rows = self.retrying(
             "claiming jobs",
             |c, sql| {
-                c.execute(&sql.fail_exhausted(), &[&max_claims])?;
-                let rows = c.query(&sql.claim(values), &[&owner, &secs, &n])?;
+                let rows = c.query(&sql.claim(values), &[&owner, &secs, &n, &max_claims])?;
+                if rows.is_empty() {
+                    // Rows whose workers kept dying are given up (only
+                    // needed when nothing else is left to claim).
+                    c.execute(&sql.fail_exhausted(), &[&max_claims])?;
+                }
                 Ok(rows
                     .iter()
                     .map(|r| Row {

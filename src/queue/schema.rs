@@ -87,7 +87,9 @@ impl Sql {
     }
 
     /// GNU parallel's table (its column types), then parx's lease columns
-    /// and two indexes (one `Seq` per row; pending rows in order).
+    /// and two indexes: one `Seq` per row, and the rows without a result
+    /// in `Seq` order (a partial index: a claim reads only those, however
+    /// many rows are done).
     pub fn create_table(&self, values: usize) -> Vec<String> {
         let t = &self.table;
         let v: String = (1..=values).map(|i| format!("V{i} TEXT, ")).collect();
@@ -99,7 +101,7 @@ impl Sql {
                  Lease_Owner TEXT, Lease_Until FLOAT(44), Attempt BIGINT)"
             ),
             format!("CREATE UNIQUE INDEX {t}_parx_seq ON {t} (Seq)"),
-            format!("CREATE INDEX {t}_parx_state ON {t} (Exitval, Seq)"),
+            format!("CREATE INDEX {t}_parx_open ON {t} (Seq) WHERE Exitval <= {PENDING}"),
         ]
     }
 
@@ -136,7 +138,9 @@ impl Sql {
     }
 
     /// Claims up to parameter 3 rows for owner parameter 1 with a lease of
-    /// parameter 2 seconds; returns `Seq, Attempt, Command, V1..Vn`.
+    /// parameter 2 seconds: pending rows, and rows whose lease ran out
+    /// claimed fewer than parameter 4 times; returns `Seq, Attempt,
+    /// Command, V1..Vn`.
     pub fn claim(&self, values: usize) -> String {
         let t = &self.table;
         let now = self.dialect.now();
@@ -147,13 +151,15 @@ impl Sql {
         format!(
             "UPDATE {t} SET Exitval = {RUNNING}, Lease_Owner = {p1}, \
              Lease_Until = {now} + {p2}, Attempt = COALESCE(Attempt, 0) + 1 \
-             WHERE Seq IN (SELECT Seq FROM {t} WHERE Exitval = {PENDING} \
-             OR (Exitval IN ({RUNNING}, {RESERVED}) AND Lease_Until < {now}) \
+             WHERE Seq IN (SELECT Seq FROM {t} WHERE Exitval <= {PENDING} \
+             AND (Exitval = {PENDING} OR (Exitval IN ({RUNNING}, {RESERVED}) \
+             AND Lease_Until < {now} AND Attempt < {p4})) \
              ORDER BY Seq LIMIT {p3}{lock}) \
              RETURNING Seq, Attempt, Command{v}",
             p1 = self.dialect.p(1),
             p2 = self.dialect.p(2),
             p3 = self.dialect.p(3),
+            p4 = self.dialect.p(4),
             v = v_columns(values)
         )
     }

@@ -182,15 +182,18 @@ impl Backend for Sqlite {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err("starting a claim"))?;
-        tx.execute(&self.sql.fail_exhausted(), [max_claims])
-            .map_err(err("failing lost jobs"))?;
         let mut rows = Vec::new();
         {
             let mut stmt = tx
                 .prepare_cached(&self.sql.claim(values))
                 .map_err(err("preparing a claim"))?;
             let mut q = stmt
-                .query(rusqlite::params![owner, lease.as_secs_f64(), n as i64])
+                .query(rusqlite::params![
+                    owner,
+                    lease.as_secs_f64(),
+                    n as i64,
+                    max_claims
+                ])
                 .map_err(err("claiming"))?;
             while let Some(r) = q.next().map_err(err("claiming"))? {
                 let mut vals = Vec::with_capacity(values);
@@ -208,6 +211,12 @@ impl Backend for Sqlite {
                     values: vals,
                 });
             }
+        }
+        if rows.is_empty() {
+            // Rows whose workers kept dying are given up (rarely needed:
+            // only when nothing else is left to claim).
+            tx.execute(&self.sql.fail_exhausted(), [max_claims])
+                .map_err(err("failing lost jobs"))?;
         }
         tx.commit().map_err(err("committing a claim"))?;
         rows.sort_by_key(|r| r.seq);
