@@ -2,7 +2,7 @@
 //! each job's result goes back to its row, under the claim it ran with.
 //!
 //! The source claims a few rows at a time (as many as there are job
-//! slots). With nothing to claim it asks the database whether to wait:
+//! slots, more while jobs end within milliseconds). With nothing to claim it asks the database whether to wait:
 //! while its own jobs run it tells the engine "later" (back-off up to
 //! [`IDLE_MAX`]) so their results keep flowing; with nothing running it
 //! waits for a notification (PostgreSQL) or polls (SQLite). It stops when
@@ -19,6 +19,11 @@ use super::{Backend, DbUrl, Outcome, Progress, QueueError, Row};
 use crate::engine::{Finished, JobSource, Observer, Supply};
 use crate::sys::ExitStatus;
 
+/// Claims this soon after the previous one mean short jobs: claim more
+/// rows per round trip (up to [`MAX_BATCH_FACTOR`] × the job slots).
+const QUICK_CLAIMS: Duration = Duration::from_millis(100);
+const MAX_BATCH_FACTOR: usize = 32;
+
 /// Shortest and longest wait between two looks at an idle queue.
 const IDLE_MIN: Duration = Duration::from_millis(5);
 const IDLE_MAX: Duration = Duration::from_secs(1);
@@ -30,7 +35,8 @@ pub struct WorkerOptions {
     pub lease: Duration,
     /// Claims a job may have in all before it is given up.
     pub max_claims: u32,
-    /// Rows claimed at once.
+    /// Rows claimed at once at first (the job slots); more while jobs are
+    /// short.
     pub batch: usize,
 }
 
@@ -112,6 +118,8 @@ impl Worker {
             build,
             buffer: VecDeque::new(),
             idle: IDLE_MIN,
+            batch: self.opts.batch.max(1),
+            last_claim: None,
         }
     }
 
@@ -144,6 +152,10 @@ pub struct WorkerSource<F> {
     build: F,
     buffer: VecDeque<Row>,
     idle: Duration,
+    /// Rows to claim next time.
+    batch: usize,
+    /// When rows were last claimed.
+    last_claim: Option<Instant>,
 }
 
 impl<J, F> WorkerSource<F>
@@ -187,16 +199,22 @@ where
             return Supply::Error(e);
         }
         let owner = s.owner.clone();
-        let rows = match s.conn.claim(
-            &owner,
-            self.opts.batch.max(1),
-            self.opts.lease,
-            self.opts.max_claims,
-        ) {
+        // Short jobs: fewer round trips per job. Long ones: no hoarding.
+        let base = self.opts.batch.max(1);
+        self.batch = match self.last_claim.map(|t| t.elapsed()) {
+            Some(e) if e < QUICK_CLAIMS => (self.batch * 2).min(base * MAX_BATCH_FACTOR),
+            Some(e) if e < QUICK_CLAIMS * 10 => self.batch,
+            _ => base,
+        };
+        let rows = match s
+            .conn
+            .claim(&owner, self.batch, self.opts.lease, self.opts.max_claims)
+        {
             Ok(rows) => rows,
             Err(e) => return Supply::Error(e),
         };
         if !rows.is_empty() {
+            self.last_claim = Some(Instant::now());
             for r in &rows {
                 s.held.add(r.seq, r.attempt);
             }

@@ -74,12 +74,9 @@ fn wait_for_line(path: &Path) -> String {
     s
 }
 
-fn signal(child: &Child, sig: &str) {
-    let st = Command::new("kill")
-        .args([sig, &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(st.success());
+fn signal(child: &Child, sig: rustix::process::Signal) {
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    rustix::process::kill_process(pid, sig).unwrap();
 }
 
 fn assert_ok(what: &str, out: &Output) {
@@ -184,7 +181,7 @@ pub fn late_write_is_rejected(db: &dyn Db, dir: &Path) {
     assert_ok("master", &run(dir, &["--sqlmaster", &url, cmd, ":::", "x"]));
     let a = spawn(dir, &["--sqlworker", &url, "--sql-lease", "1", "-j1", cmd]);
     assert_eq!(wait_for_line(&dir.join("running")), "up\n");
-    signal(&a, "-STOP");
+    signal(&a, rustix::process::Signal::STOP);
     let b = run(dir, &["--sqlworker", &url, "--sql-lease", "1", cmd]);
     assert_ok("second worker", &b);
     assert_eq!(text(&b.stdout), "second\n");
@@ -195,7 +192,7 @@ pub fn late_write_is_rejected(db: &dyn Db, dir: &Path) {
             .open(dir.join("go"))
             .unwrap(),
     );
-    signal(&a, "-CONT");
+    signal(&a, rustix::process::Signal::CONT);
     let a = a.wait_with_output().unwrap();
     assert_eq!(text(&a.stdout), "first\n");
     assert!(

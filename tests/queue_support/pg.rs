@@ -59,11 +59,7 @@ fn bin_dir() -> Option<PathBuf> {
 }
 
 fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout.starts_with(b"0\n"))
-        .unwrap_or(false)
+    rustix::process::geteuid().is_root()
 }
 
 /// `PATH` with PostgreSQL's programs first.
