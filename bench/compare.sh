@@ -40,7 +40,7 @@ while (($#)); do
   shift
 done
 
-ALL_SCENARIOS="spawn-true echo-output pipeline-job keep-order big-output pipe-cat pipe-gzip pipepart-gzip dry-run-10M perl-dry-run perl-jobs mem-spawn-true mem-keep-order pool-map"
+ALL_SCENARIOS="spawn-true echo-output pipeline-job keep-order big-output pipe-cat pipe-gzip pipepart-gzip dry-run-10M perl-dry-run perl-jobs mem-spawn-true mem-keep-order pool-map sql-sqlite sql-pg"
 if [[ -n $ONLY ]]; then
   for s in ${ONLY//,/ }; do
     [[ " $ALL_SCENARIOS " == *" $s "* ]] || { echo "compare.sh: unknown scenario $s (one of: $ALL_SCENARIOS)" >&2; exit 2; }
@@ -54,10 +54,12 @@ if ((QUICK)); then
   NJOBS=500 KJOBS=300 BIG=32M PIPE_MIB=64 DRY_N=1000000 DRY_GNU_N=1000
   MEM_N=20000 MEM_K=2000 RUNS_SMALL=${RUNS:-3} RUNS_BIG=${RUNS:-3}
   PERL_N=100000 PERL_GNU_N=1000 PERL_JOBS=500
+  SQL_N=1000 SQL_GNU_N=100
 else
   NJOBS=5000 KJOBS=2000 BIG=256M PIPE_MIB=1024 DRY_N=10000000 DRY_GNU_N=10000
   MEM_N=100000 MEM_K=10000 RUNS_SMALL=${RUNS:-5} RUNS_BIG=${RUNS:-3}
   PERL_N=100000 PERL_GNU_N=10000 PERL_JOBS=2000
+  SQL_N=10000 SQL_GNU_N=300
 fi
 
 log() { printf '%s\n' "compare.sh: $*" >&2; }
@@ -70,6 +72,14 @@ install_missing() {
   command -v hyperfine >/dev/null || need+=(hyperfine)
   [[ -x /usr/bin/time ]] || need+=(time)
   command -v gcc >/dev/null || need+=(gcc)
+  # The SQL queue scenarios: a PostgreSQL server, and GNU parallel's DBI
+  # drivers for it and for SQLite.
+  if wanted sql-sqlite || wanted sql-pg; then
+    command -v sqlite3 >/dev/null || need+=(sqlite3)
+    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+    perl -MDBD::Pg -e1 2>/dev/null || need+=(libdbd-pg-perl)
+    perl -MDBD::SQLite -e1 2>/dev/null || need+=(libdbd-sqlite3-perl)
+  fi
   if ((${#need[@]})); then
     log "installing ${need[*]}"
     command -v apt-get >/dev/null || die "missing ${need[*]} and no apt-get: install them"
@@ -100,7 +110,14 @@ fi
 # clean up /tmp/parx-* behind themselves.
 mkdir -p "$ROOT/target"
 T=$(mktemp -d "$ROOT/target/compare-data.XXXXXX")
-cleanup() { if ((KEEP)); then log "kept $T"; else rm -rf "$T"; fi; }
+PG_DIR=
+cleanup() {
+  if [[ -n $PG_DIR ]]; then
+    runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$PG_DIR"
+  fi
+  if ((KEEP)); then log "kept $T"; else rm -rf "$T"; fi
+}
 trap cleanup EXIT
 mkdir -p "$T/times" "$T/tmp"
 # Every tool buffers (GNU parallel's --group files, parx's spill files) here.
@@ -591,6 +608,63 @@ sc_pool_map() {
   ROWS+=("$(printf '%-15s   (2,000 items of ~1 ms CPU, best of %s; trivial items: %s M/s with 2 workers)' pool-map "$rounds" "$triv")")
 }
 
+# A PostgreSQL server for the SQL scenarios: initdb into a temp dir, a unix
+# socket there, as the postgres user (it refuses root); stopped at exit.
+PG_BIN=
+start_pg() {
+  [[ -n $PG_DIR ]] && return 0
+  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [[ -x $PG_BIN/initdb ]] || return 1
+  PG_DIR=$(mktemp -d /tmp/parx-bench-pg.XXXXXX)
+  chown postgres: "$PG_DIR"
+  runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DIR/data" -A trust -U parx --no-sync >"$T/initdb.log" 2>&1 || return 1
+  # Default durability (fsync on): what a real server does.
+  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -l "$PG_DIR/log" \
+    -o "-k $PG_DIR -p 5432 -c listen_addresses=" start >/dev/null || return 1
+}
+pg_url() { echo "pg://parx@${PG_DIR//\//%2F}:5432/postgres/$1"; }
+pg_count_ok() { "$PG_BIN/psql" -h "$PG_DIR" -U parx -d postgres -Atc "SELECT COUNT(*) FROM $1 WHERE Exitval = 0" 2>/dev/null; }
+
+# sql_pipeline URL_MASTER URL_WORKER TOOL N: the master fills the table with
+# N /bin/true jobs, then 2 workers (-j1 each) run them.
+sql_pipeline() {
+  local m=$1 w=$2 tool=$3 n=$4
+  echo "seq $n > $T/in.sql.$n && $tool --sqlmaster $m /bin/true :::: $T/in.sql.$n && ($tool --sqlworker $w -j1 /bin/true > /dev/null & $tool --sqlworker $w -j1 /bin/true > /dev/null & wait)"
+}
+
+sc_sql() { # sc_sql sql-sqlite | sql-pg
+  local scen=$1 pm pw gm gw check
+  AMOUNT[$scen.parx]=$SQL_N
+  AMOUNT[$scen.gnu]=$SQL_GNU_N
+  AMOUNT[$scen]=
+  if [[ $scen == sql-pg ]]; then
+    start_pg || { skip sql-pg "no PostgreSQL server (see $T/initdb.log)"; return 0; }
+    pm=$(pg_url px) gm=$(pg_url gx)
+  else
+    pm="sqlite3:///${T//\//%2F}%2Fpx.db/px" gm="sqlite3:///${T//\//%2F}%2Fgx.db/gx"
+  fi
+  pw=$pm gw=$gm
+  if ! probe "" "$PARX" --sqlmaster "$pm" true ::: 1; then
+    skip "$scen" "parx lacks --sqlmaster"
+    return 0
+  fi
+  bench "$scen" "$RUNS_BIG" \
+    parx "$(sql_pipeline "$pm" "$pw" "$PARX" "$SQL_N")" \
+    gnu "$(sql_pipeline "$gm" "$gw" "$GNU" "$SQL_GNU_N")"
+  # Every job must have its result, once.
+  for name in parx gnu; do
+    local table n
+    [[ $name == parx ]] && table=px n=$SQL_N || { table=gx; n=$SQL_GNU_N; }
+    if [[ $scen == sql-pg ]]; then check=$(pg_count_ok $table); else
+      check=$(sqlite3 "$T/$table.db" "SELECT COUNT(*) FROM $table WHERE Exitval = 0" 2>/dev/null); fi
+    if [[ -n ${MED[$scen.$name]:-} && $check != "$n" ]]; then
+      log "$scen: $name left $check of $n results; its time is not reported"
+      unset "MED[$scen.$name]"
+    fi
+  done
+  report "$scen" jobs "master fills the table with /bin/true jobs, then 2 workers -j1; GNU on ${SQL_GNU_N} jobs (its rate is far lower), the ratio compares rates" parx gnu
+}
+
 # --- run -----------------------------------------------------------------------
 START=$(date +%s)
 log "tmp dir $T; $( ((QUICK)) && echo quick || echo full) run"
@@ -608,6 +682,8 @@ wanted perl-jobs && sc_perl_jobs
 wanted mem-spawn-true && sc_mem_spawn_true
 wanted mem-keep-order && sc_mem_keep_order
 wanted pool-map && sc_pool_map
+wanted sql-sqlite && sc_sql sql-sqlite
+wanted sql-pg && sc_sql sql-pg
 
 # --- targets (issue 8) ------------------------------------------------------------
 field() { # field SCENARIO KEY: value of KEY= in the scenario's line
@@ -641,6 +717,7 @@ target spawn-true ratio_vs_gnu ">=" 4.5 "spawn-true ~5x GNU parallel (>= 4.5)"
 target pipeline-job ratio_vs_xargs ">=" 1.3 "pipeline-job >= 1.3x xargs -I{} sh -c"
 target pipeline-job ratio_vs_gnu ">=" 3 "pipeline-job >= 3x GNU parallel"
 target pipe-cat ratio_vs_cat_cat ">=" 0.7 "pipe-cat >= 0.70 of cat | cat"
+target sql-pg ratio_vs_gnu ">=" 50 "sql-pg >= 50x GNU's --sqlworker rate (issue 17)"
 target pipe-gzip ratio_vs_gzip1 ">=" 1.7 "pipe-gzip >= 1.7x one gzip -1"
 target pipepart-gzip ratio_vs_gzip1 ">=" 1.7 "pipepart-gzip >= 1.7x one gzip -1"
 target pool-map ratio_vs_sequential ">=" 1.8 "pool-map >= 1.8x sequential (2 workers)"

@@ -9,6 +9,7 @@
 //! - [`engine`]: the scheduler and its event loop;
 //! - [`output`]: how job output reaches the user;
 //! - [`pipemode`]: `--pipe` and `--pipepart`;
+//! - [`queue`]: the SQL job queue (`--sqlmaster`, `--sqlworker`);
 //! - [`semaphore`]: the counting semaphore of `parx --semaphore` (`sem`);
 //! - [`pool`]: a process pool for Rust programs;
 //! - [`cli`]: GNU parallel's command line, turned into one `Config`.
@@ -22,6 +23,7 @@ pub mod joblog;
 pub mod output;
 pub mod pipemode;
 pub mod progress;
+pub mod queue;
 pub mod semaphore;
 pub mod template;
 

@@ -201,6 +201,8 @@ pub struct Config {
     pub cat: bool,
     /// `--fifo`.
     pub fifo: bool,
+    /// `--sqlmaster`/`--sqlworker`/`--sqlandworker`.
+    pub sql: Option<crate::queue::SqlMode>,
 }
 
 /// The number of CPU threads.
@@ -875,6 +877,15 @@ impl Config {
             pipe,
             cat: low.cat,
             fifo: low.fifo,
+            sql: crate::queue::SqlMode::from_options(
+                low.sqlmaster,
+                low.sqlworker,
+                low.wait,
+                s(&low.sql_lease, "--sql-lease")?
+                    .map(|d| parse_duration("--sql-lease", &d))
+                    .transpose()?,
+            )
+            .map_err(CliError::Other)?,
         };
         // Check the template now, so mistakes show before anything runs.
         // (`{N}` beyond the values a job has is empty, as in GNU parallel.)

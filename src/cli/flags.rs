@@ -1353,19 +1353,50 @@ pub static FLAGS: &[Flag] = &[
         unsupported
     ),
     flag!(
-        &[
-            "sql-master",
-            "sqlmaster",
-            "sql-worker",
-            "sqlworker",
-            "sql-and-worker",
-            "sqlandworker"
-        ],
+        &["sql-master", "sqlmaster"],
         None,
         Required("DBURL"),
-        Unsupported,
-        "SQL job queues",
-        unsupported
+        Run,
+        "Put the jobs in the SQL table DBURL (+DBURL appends) for --sqlworker to run",
+        |a, v| {
+            a.sqlmaster = Some(val(v)?);
+            Ok(())
+        }
+    ),
+    flag!(
+        &["sql-worker", "sqlworker"],
+        None,
+        Required("DBURL"),
+        Run,
+        "Run the jobs of the SQL table DBURL, writing results back (sqlite3:///path/table, pg://user@host/db/table)",
+        |a, v| {
+            a.sqlworker = Some(val(v)?);
+            Ok(())
+        }
+    ),
+    flag!(
+        &["sql-and-worker", "sqlandworker"],
+        None,
+        Required("DBURL"),
+        Run,
+        "--sqlmaster DBURL --sqlworker DBURL",
+        |a, v| {
+            let v = val(v)?;
+            a.sqlmaster = Some(v.clone());
+            a.sqlworker = Some(v);
+            Ok(())
+        }
+    ),
+    flag!(
+        &["sql-lease", "sqllease"],
+        None,
+        Required("SECS"),
+        Run,
+        "(parx) A SQL worker's hold on a job: renewed while it runs; a dead worker's job runs again after it (default 30)",
+        |a, v| {
+            a.sql_lease = Some(val(v)?);
+            Ok(())
+        }
     ),
     flag!(
         &["semaphore"],
@@ -1427,7 +1458,7 @@ pub static FLAGS: &[Flag] = &[
         None,
         Switch,
         Semaphore,
-        "Wait until every command holding the semaphore has finished",
+        "Wait until every command holding the semaphore has finished; with --sqlmaster: until every job has run (exit as a local run would)",
         |a, _| {
             a.wait = true;
             Ok(())

@@ -78,6 +78,9 @@ pub struct LowArgs {
     pub memfree: Option<OsString>,
     pub noswap: bool,
     pub ungroup_tty: bool,
+    pub sqlmaster: Option<OsString>,
+    pub sqlworker: Option<OsString>,
+    pub sql_lease: Option<OsString>,
     // Output.
     pub keep_order: bool,
     pub group: bool,

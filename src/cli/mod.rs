@@ -27,6 +27,7 @@ mod profile;
 mod run;
 mod save;
 mod semaphore;
+mod sql;
 
 pub use config::{
     Config, Header, Joblog, OutputMode, PipeConfig, cpus, parse_duration, parse_jobs, parse_size,

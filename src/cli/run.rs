@@ -168,6 +168,9 @@ pub fn run(config: &Config) -> i32 {
         eprintln!("parx: {e}");
         return EXIT_UNSUPPORTED;
     }
+    if let Some(sql) = &config.sql {
+        return super::sql::run(config, sql, opts);
+    }
     if config.pipe.is_some() && (config.files || config.results.is_some()) {
         eprintln!("parx: --files/--results with --pipe is not supported yet (see docs/compat.md)");
         return EXIT_UNSUPPORTED;

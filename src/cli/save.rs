@@ -42,7 +42,7 @@ struct ResultsSpec {
 const NOARG: &[u8] = b"\0noarg";
 
 /// A job whose output is saved.
-struct Saving {
+pub(super) struct Saving {
     job: Job,
     /// `--resume`: skip the job if its `--results` output exists.
     resume: bool,
@@ -99,6 +99,20 @@ pub(super) fn run(
     header_names: &[Vec<u8>],
     jobs: impl Iterator<Item = Result<Job, InputError>>,
 ) -> i32 {
+    let wrap = match saving(config, &mut opts, header_names) {
+        Ok(w) => w,
+        Err(status) => return status,
+    };
+    engine::run(&opts, jobs.map(move |j| j.map(&wrap)))
+}
+
+/// Sets up `--files`/`--results` in `opts`; returns how each job is made
+/// a job whose output is saved (or the exit status if that can not be).
+pub(super) fn saving(
+    config: &Config,
+    opts: &mut RunOptions,
+    header_names: &[Vec<u8>],
+) -> Result<impl Fn(Job) -> Saving + use<>, i32> {
     let results = match &config.results {
         Some(name) => {
             let name = name.as_os_str().as_bytes();
@@ -112,13 +126,13 @@ pub(super) fn run(
                      give a directory name (see docs/compat.md)",
                     OsStr::from_bytes(name).to_string_lossy()
                 );
-                return EXIT_ERROR;
+                return Err(EXIT_ERROR);
             }
             match results_spec(config, name, header_names) {
                 Ok(spec) => Some(Rc::new(spec)),
                 Err(e) => {
                     eprintln!("parx: --results: {e}");
-                    return EXIT_ERROR;
+                    return Err(EXIT_ERROR);
                 }
             }
         }
@@ -134,14 +148,11 @@ pub(super) fn run(
         tmpdir: tmpdir(config),
     });
     let resume = config.resume && !config.resume_failed && results.is_some();
-    let jobs = jobs.map(move |j| {
-        j.map(|job| Saving {
-            job,
-            resume,
-            results: results.clone(),
-        })
-    });
-    engine::run(&opts, jobs)
+    Ok(move |job| Saving {
+        job,
+        resume,
+        results: results.clone(),
+    })
 }
 
 fn results_spec(

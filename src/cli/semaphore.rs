@@ -34,7 +34,7 @@ pub fn wanted(low: &LowArgs, invoked_as_sem: bool) -> bool {
         || low.semaphore_timeout.is_some()
         || low.fg
         || low.bg
-        || low.wait
+        || (low.wait && low.sqlmaster.is_none())
 }
 
 /// Whether `program` (argv[0]) names `sem`.

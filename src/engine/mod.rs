@@ -16,6 +16,7 @@ pub mod policy;
 mod scheduler;
 pub mod sentinel;
 mod slots;
+mod source;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -25,7 +26,8 @@ pub use gate::{GateOptions, JobsFile};
 pub use job_shell::JobShell;
 pub use launch::{JobIo, JobState, Launched, Outcome, StartError};
 pub use policy::{Halt, HaltOn, HaltWhen, TermSeq, Threshold, Timeout};
-pub use scheduler::run;
+pub use scheduler::{run, run_observed};
+pub use source::{Finished, JobSource, Observer, Supply};
 
 use crate::joblog;
 use crate::output;

@@ -3,7 +3,6 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::ffi::OsString;
-use std::fmt::Display;
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::{AsFd, OwnedFd};
@@ -19,6 +18,7 @@ use super::launch::{JobIo, JobState, Launched, Outcome, StartError};
 use super::policy::{HaltOn, HaltWhen, Timeout, exit_code_for_failures};
 use super::sentinel::Sentinel;
 use super::slots::Slots;
+use super::source::{Finished, JobSource, Observer, Supply};
 use super::{JobSpec, RunOptions};
 use crate::joblog::{self, JobLog, JobRecord};
 use crate::output::{self, Output, Sinks, Spill, Stream};
@@ -102,6 +102,8 @@ struct Running<J> {
     /// signal to parx, output closed): it is neither printed nor logged,
     /// as in GNU parallel, so `--resume` runs it again.
     interrupted: bool,
+    /// The job's stdout and stderr, kept for the observer.
+    captured: Option<(Vec<u8>, Vec<u8>)>,
     /// Stopped to free memory (`--memfree`): queued again, not counted.
     requeued: bool,
 }
@@ -181,6 +183,10 @@ struct Scheduler<'a, J, I> {
     opts: &'a RunOptions,
     jobs: I,
     input_done: bool,
+    /// The source said "later": not asked again before this, unless a
+    /// job ends first.
+    wake: Option<Instant>,
+    observer: Option<&'a mut dyn Observer>,
     retry_queue: VecDeque<Pending<J>>,
     slots: Slots,
     /// How many jobs may run at once (lowered when fds or processes run out).
@@ -218,13 +224,17 @@ struct Scheduler<'a, J, I> {
 /// Runs every job from `jobs` as `opts` says and returns parx's exit
 /// status. An input error stops the run with status 255 after the jobs
 /// already started have finished.
-pub fn run<J, E, I>(opts: &RunOptions, jobs: I) -> i32
-where
-    J: JobSpec,
-    E: Display,
-    I: Iterator<Item = Result<J, E>>,
-{
-    match Scheduler::new(opts, jobs) {
+pub fn run<S: JobSource>(opts: &RunOptions, jobs: S) -> i32 {
+    run_observed(opts, jobs, None)
+}
+
+/// [`run`], telling `observer` about every job that has ended for good.
+pub fn run_observed<'a, S: JobSource>(
+    opts: &'a RunOptions,
+    jobs: S,
+    observer: Option<&'a mut dyn Observer>,
+) -> i32 {
+    match Scheduler::new(opts, jobs, observer) {
         Ok(mut s) => s.run(),
         Err(e) => {
             eprintln!("parx: {e}");
@@ -233,13 +243,16 @@ where
     }
 }
 
-impl<'a, J, E, I> Scheduler<'a, J, I>
+impl<'a, J, I> Scheduler<'a, J, I>
 where
     J: JobSpec,
-    E: Display,
-    I: Iterator<Item = Result<J, E>>,
+    I: JobSource<Job = J>,
 {
-    fn new(opts: &'a RunOptions, jobs: I) -> Result<Self, String> {
+    fn new(
+        opts: &'a RunOptions,
+        jobs: I,
+        observer: Option<&'a mut dyn Observer>,
+    ) -> Result<Self, String> {
         let epoll = epoll::create(epoll::CreateFlags::CLOEXEC)
             .map_err(|e| format!("can not create an epoll instance: {e}"))?;
         let signals = SignalPipe::new(&[libc::SIGINT, libc::SIGTERM, libc::SIGHUP])
@@ -297,6 +310,8 @@ where
             opts,
             jobs,
             input_done: false,
+            wake: None,
+            observer,
             retry_queue: VecDeque::new(),
             slots: Slots::new(opts.jobs),
             capacity,
@@ -412,15 +427,23 @@ where
         if let Some(p) = self.retry_queue.pop_front() {
             return Some(p);
         }
+        if self.wake.is_some_and(|w| Instant::now() < w) {
+            return None;
+        }
+        self.wake = None;
         while !self.input_done {
-            match self.jobs.next() {
-                None => self.input_done = true,
-                Some(Err(e)) => {
+            match self.jobs.supply() {
+                Supply::Done => self.input_done = true,
+                Supply::Later(at) => {
+                    self.wake = Some(at);
+                    return None;
+                }
+                Supply::Error(e) => {
                     self.error = Some(e.to_string());
                     self.input_done = true;
                     self.stop = Some(Stop::Halted(255));
                 }
-                Some(Ok(job)) => {
+                Supply::Job(job) => {
                     let seq = job.seq();
                     if self.skip.contains(&seq) || job.done_before() {
                         if let Err(e) = self.output.skipped(seq) {
@@ -709,6 +732,7 @@ where
         }
         let now = Instant::now();
         let deadline = self.timeout_for_new_job().map(|d| now + d);
+        let capture = self.observer.as_ref().is_some_and(|o| o.wants_output());
         let mut running = Running {
             generation,
             job,
@@ -731,6 +755,7 @@ where
             ending: None,
             timed_out: false,
             interrupted: false,
+            captured: capture.then(Default::default),
             requeued: false,
         };
         self.register_pidfds(slot, &mut running)?;
@@ -832,6 +857,7 @@ where
             ending: None,
             timed_out: false,
             interrupted: false,
+            captured: None,
             requeued: false,
         };
         self.running[slot] = Some(running);
@@ -934,6 +960,13 @@ where
                 }
                 Ok(n) => {
                     r.received += n as u64;
+                    if let Some((out, err)) = r.captured.as_mut() {
+                        match stream {
+                            Stream::Stdout => out,
+                            Stream::Stderr => err,
+                        }
+                        .extend_from_slice(&self.buf[..n]);
+                    }
                     let seq = r.seq;
                     if let Err(e) = self.output.data(seq, stream, &self.buf[..n]) {
                         self.output_failed(e);
@@ -1084,6 +1117,8 @@ where
         };
         self.n_running -= 1;
         self.slots.give_back(slot);
+        // A source that said "later" may have work now.
+        self.wake = None;
         if let Some(s) = self.sentinel.as_mut() {
             for &g in &r.groups {
                 s.ended(g);
@@ -1131,6 +1166,7 @@ where
             self.failed += 1;
         }
         self.log(&r, &outcome, runtime);
+        self.observe(&r, &outcome, runtime);
         let counts = self.counts();
         self.progress.update(counts);
         self.check_halt(success, &outcome, r.timed_out, &r.command);
@@ -1166,6 +1202,31 @@ where
         if let Err(e) = log.write(&record) {
             self.error = Some(format!("can not write the joblog: {e}"));
         }
+    }
+
+    fn observe(&mut self, r: &Running<J>, outcome: &Outcome, runtime: f64) {
+        let Some(observer) = self.observer.as_mut() else {
+            return;
+        };
+        let (stdout, stderr) = r
+            .captured
+            .as_ref()
+            .map_or((&[][..], &[][..]), |(o, e)| (&o[..], &e[..]));
+        observer.finished(&Finished {
+            seq: r.seq,
+            command: &r.command,
+            status: outcome.status,
+            timed_out: r.timed_out,
+            start_time: r
+                .started_wall
+                .duration_since(UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64()),
+            runtime,
+            send: r.sent,
+            receive: r.received,
+            stdout,
+            stderr,
+        });
     }
 
     /// GNU parallel's `--halt` step after each finished job: name the job
@@ -1291,6 +1352,12 @@ where
             && !self.nothing_left_to_start()
         {
             consider(last + delay);
+        }
+        if let Some(at) = self.wake
+            && self.slots.any_free()
+            && !self.nothing_left_to_start()
+        {
+            consider(at);
         }
         if let Some(at) = self.gate_wait
             && !self.nothing_left_to_start()
