@@ -40,7 +40,7 @@ while (($#)); do
   shift
 done
 
-ALL_SCENARIOS="spawn-true echo-output pipeline-job keep-order big-output pipe-cat pipe-gzip pipepart-gzip dry-run-10M perl-dry-run perl-jobs mem-spawn-true mem-keep-order pool-map sql-sqlite sql-pg"
+ALL_SCENARIOS="spawn-true echo-output pipeline-job keep-order big-output pipe-cat pipe-gzip pipepart-gzip dry-run-10M perl-dry-run perl-jobs mem-spawn-true mem-keep-order pool-map sql-sqlite sql-pg remote-true remote-trc"
 if [[ -n $ONLY ]]; then
   for s in ${ONLY//,/ }; do
     [[ " $ALL_SCENARIOS " == *" $s "* ]] || { echo "compare.sh: unknown scenario $s (one of: $ALL_SCENARIOS)" >&2; exit 2; }
@@ -55,11 +55,13 @@ if ((QUICK)); then
   MEM_N=20000 MEM_K=2000 RUNS_SMALL=${RUNS:-3} RUNS_BIG=${RUNS:-3}
   PERL_N=100000 PERL_GNU_N=1000 PERL_JOBS=500
   SQL_N=1000 SQL_GNU_N=100
+  REMOTE_N=200 TRC_N=50 RUNS_REMOTE=${RUNS:-1}
 else
   NJOBS=5000 KJOBS=2000 BIG=256M PIPE_MIB=1024 DRY_N=10000000 DRY_GNU_N=10000
   MEM_N=100000 MEM_K=10000 RUNS_SMALL=${RUNS:-5} RUNS_BIG=${RUNS:-3}
   PERL_N=100000 PERL_GNU_N=10000 PERL_JOBS=2000
   SQL_N=10000 SQL_GNU_N=300
+  REMOTE_N=1000 TRC_N=200 RUNS_REMOTE=${RUNS:-3}
 fi
 
 log() { printf '%s\n' "compare.sh: $*" >&2; }
@@ -665,6 +667,85 @@ sc_sql() { # sc_sql sql-sqlite | sql-pg
   report "$scen" jobs "master fills the table with /bin/true jobs, then 2 workers -j1; GNU on ${SQL_GNU_N} jobs (its rate is far lower), the ratio compares rates" parx gnu
 }
 
+# --- remote hosts ------------------------------------------------------------------
+# Three real sshd on 127.0.0.2-4 (one port), keys and an ssh_config in $T/ssh;
+# both tools reach them with --ssh "ssh -F $T/ssh/config" -S node2,node3,node4.
+# SetEnv SHLVL=1: bash does not source ~/.bashrc per session (it would, run by
+# sshd at level 1), so a slow rc file on the bench machine is not measured.
+SSHD_PIDS=()
+stop_sshd() { local p; for p in "${SSHD_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap 'stop_sshd; cleanup' EXIT
+start_sshd_nodes() {
+  ((${#SSHD_PIDS[@]})) && return 0
+  local d=$T/ssh i port sshd=/usr/sbin/sshd
+  [[ -x $sshd ]] || { log "no $sshd (apt-get install openssh-server)"; return 1; }
+  command -v rsync >/dev/null || { log "no rsync"; return 1; }
+  mkdir -p "$d" && ssh-keygen -q -t ed25519 -N '' -f "$d/id" && cp "$d/id.pub" "$d/authorized_keys"
+  [[ $(id -u) == 0 ]] && mkdir -p /run/sshd
+  port=$((20000 + RANDOM % 20000))
+  : >"$d/config"
+  for i in 2 3 4; do
+    ssh-keygen -q -t ed25519 -N '' -f "$d/hk$i"
+    printf 'ListenAddress 127.0.0.%s:%s\nHostKey %s\nPidFile none\nAuthorizedKeysFile %s\nPermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\nMaxStartups 200\nMaxSessions 64\nSetEnv SHLVL=1\n' \
+      "$i" "$port" "$d/hk$i" "$d/authorized_keys" >"$d/sshd$i"
+    "$sshd" -f "$d/sshd$i" -D -e 2>"$d/log$i" &
+    SSHD_PIDS+=($!)
+    printf 'Host node%s\n  HostName 127.0.0.%s\n  Port %s\n' "$i" "$i" "$port" >>"$d/config"
+  done
+  printf 'Host *\n  User %s\n  IdentityFile %s\n  IdentitiesOnly yes\n  UserKnownHostsFile /dev/null\n  GlobalKnownHostsFile /dev/null\n  StrictHostKeyChecking no\n  BatchMode yes\n  LogLevel ERROR\n' \
+    "$(id -un)" "$d/id" >>"$d/config"
+  for i in 2 3 4; do
+    # sshd says when it listens; wait for that line (bounded).
+    timeout 10 sh -c "until grep -q 'Server listening' '$d/log$i'; do sleep 0.05; done" ||
+      { log "sshd on 127.0.0.$i did not start: $(cat "$d/log$i")"; return 1; }
+  done
+  SSHCMD="ssh -F $d/config"
+  NODES=node2,node3,node4
+  # No login noise from GNU parallel about ~/.parallel on the "hosts".
+  mkdir -p "$HOME/.parallel" && touch "$HOME/.parallel/will-cite"
+}
+
+# 1,000 `true` jobs over 3 hosts, 4 per host. GNU parallel as users run it
+# (a new ssh login per job) and with -M (its ControlMaster option).
+sc_remote_true() {
+  start_sshd_nodes || { skip remote-true "sshd could not be started"; return 0; }
+  AMOUNT[remote-true]=$REMOTE_N
+  seq "$REMOTE_N" >"$T/in.remote"
+  local in ssh; in=$(q "$T/in.remote"); ssh=$(q "$SSHCMD")
+  bench remote-true "$RUNS_REMOTE" \
+    parx "$PARX --ssh $ssh -S $NODES -j4 true < $in" \
+    gnu "$GNU --ssh $ssh -S $NODES -j4 true < $in" \
+    gnu_M "$GNU -M --ssh $ssh -S $NODES -j4 true < $in"
+  report remote-true jobs "true per job on 3 loopback sshd hosts, -j4 per host; gnu = a login per job, gnu_M = parallel -M" \
+    parx gnu gnu_M
+}
+
+# --trc of small files: each job sends one file, makes one, brings it back,
+# removes both on the host.
+sc_remote_trc() {
+  start_sshd_nodes || { skip remote-trc "sshd could not be started"; return 0; }
+  AMOUNT[remote-trc]=$TRC_N
+  local src=$T/trc i ssh tool
+  mkdir -p "$src"
+  for ((i = 1; i <= TRC_N; i++)); do echo "file $i" >"$src/f$i.txt"; done
+  ssh=$(q "$SSHCMD")
+  for tool in parx gnu; do
+    rm -rf "$T/trc.$tool" && cp -r "$src" "$T/trc.$tool"
+    (cd "$T/trc.$tool" && ls f*.txt >list)
+  done
+  bench remote-trc "$RUNS_REMOTE" \
+    parx "cd $T/trc.parx && rm -f *.out && $PARX --ssh $ssh -S $NODES -j4 --wd $T/rwd.parx --trc {}.out 'tr a-z A-Z < {} > {}.out' < list" \
+    gnu "cd $T/trc.gnu && rm -f *.out && $GNU -M --ssh $ssh -S $NODES -j4 --wd $T/rwd.gnu --trc {}.out 'tr a-z A-Z < {} > {}.out' < list"
+  for tool in parx gnu; do
+    local n; n=$(ls "$T/trc.$tool"/*.out 2>/dev/null | wc -l)
+    if ((n != TRC_N)) && [[ -n ${MED[remote-trc.$tool]:-} ]]; then
+      log "remote-trc: $tool returned $n of $TRC_N files; its time is not reported"
+      unset "MED[remote-trc.$tool]"
+    fi
+  done
+  report remote-trc jobs "$TRC_N files: --trc {}.out, -j4 per host on 3 loopback sshd hosts; gnu with -M" parx gnu
+}
+
 # --- run -----------------------------------------------------------------------
 START=$(date +%s)
 log "tmp dir $T; $( ((QUICK)) && echo quick || echo full) run"
@@ -684,6 +765,8 @@ wanted mem-keep-order && sc_mem_keep_order
 wanted pool-map && sc_pool_map
 wanted sql-sqlite && sc_sql sql-sqlite
 wanted sql-pg && sc_sql sql-pg
+wanted remote-true && sc_remote_true
+wanted remote-trc && sc_remote_trc
 
 # --- targets (issue 8) ------------------------------------------------------------
 field() { # field SCENARIO KEY: value of KEY= in the scenario's line
@@ -727,6 +810,7 @@ target perl-dry-run growth "<=" 1.2 "perl-dry-run flat: RSS(N) / RSS(N/10) <= 1.
 target perl-jobs ratio_vs_parx_plain ">=" 0.95 "perl-jobs at most 5% slower than without"
 target mem-spawn-true parx "<=" 20480 "mem-spawn-true max RSS <= 20 MB (KB)"
 target mem-spawn-true growth "<=" 1.2 "mem-spawn-true flat: RSS(N) / RSS(N/10) <= 1.2"
+target remote-true ratio_vs_gnu ">=" 10 "remote-true >= 10x GNU parallel -S (issue 16)"
 
 echo
 echo "parx benchmark: $(date -u '+%Y-%m-%d %H:%M UTC'), nproc $(nproc), kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -24,6 +24,7 @@ pub mod output;
 pub mod pipemode;
 pub mod progress;
 pub mod queue;
+pub mod remote;
 pub mod semaphore;
 pub mod template;
 

@@ -117,11 +117,7 @@ fn bad_plus_regex() {
 
 #[test]
 fn unsupported_and_retired() {
-    fails_with(&["-S", "host", "echo"], "'-S' is not supported by parx yet");
-    fails_with(
-        &["--sshlogin", "host", "echo"],
-        "'--sshlogin' is not supported",
-    );
+    fails_with(&["--hgrp", "echo"], "'--hgrp' is not supported by parx yet");
     fails_with(&["--tmux", "echo"], "not supported");
     fails_with(
         &["-U", "x", "echo"],

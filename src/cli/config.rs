@@ -146,6 +146,10 @@ pub struct Config {
     pub output_memory: Option<usize>,
     /// `--env` names.
     pub env: Vec<OsString>,
+    /// `-S` and the other remote options, as given.
+    pub remote: crate::remote::Args,
+    /// `-j` as given (per host with `-S`: `+N`, `N%` relative to its CPUs).
+    pub jobs_spec: Option<String>,
     /// `--shuf`.
     pub shuf: bool,
     /// `--load`, as a number of processes (`N%` of the CPUs resolved).
@@ -847,6 +851,8 @@ impl Config {
             tmpdir,
             output_memory,
             env: low.env,
+            remote: low.remote,
+            jobs_spec: low.jobs.as_ref().map(|j| j.to_string_lossy().into_owned()),
             shuf: low.shuf,
             load: s(&low.load, "--load")?
                 .map(|l| parse_load(&l, ncpus))

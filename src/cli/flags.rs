@@ -36,6 +36,8 @@ pub enum Category {
     Run,
     /// Output.
     Output,
+    /// `-S` hosts.
+    Remote,
     /// Joblog, progress, resume.
     Log,
     /// `--pipe`.
@@ -61,6 +63,7 @@ impl Category {
             Category::Group => "Several arguments per job",
             Category::Run => "Running jobs",
             Category::Output => "Output",
+            Category::Remote => "Remote hosts (over ssh)",
             Category::Log => "Job log, progress, resuming",
             Category::Pipe => "--pipe: splitting input into blocks for the jobs' stdin",
             Category::Semaphore => "Semaphore mode (parx --semaphore, or parx run as sem)",
@@ -1217,62 +1220,68 @@ pub static FLAGS: &[Flag] = &[
             Ok(())
         }
     ),
-    // Not supported yet.
     flag!(
         &["sshlogin"],
         Some('S'),
         Required("LOGIN"),
-        Unsupported,
-        "Remote execution",
-        unsupported
+        Remote,
+        "Run jobs on [N/][ssh ][user@]host[:port] (`,` between hosts; `:` = here)",
+        |a, v| {
+            a.remote.sshlogin.push(val(v)?);
+            Ok(())
+        }
     ),
     flag!(
         &["sshloginfile", "slf"],
         None,
         Required("FILE"),
-        Unsupported,
-        "Remote execution",
-        unsupported
-    ),
-    flag!(
-        &["onall"],
-        None,
-        Switch,
-        Unsupported,
-        "Remote execution",
-        unsupported
-    ),
-    flag!(
-        &["nonall"],
-        None,
-        Switch,
-        Unsupported,
-        "Remote execution",
-        unsupported
-    ),
-    flag!(
-        &["filter-hosts", "filterhosts", "filter-host"],
-        None,
-        Switch,
-        Unsupported,
-        "Remote execution",
-        unsupported
-    ),
-    flag!(
-        &["controlmaster"],
-        Some('M'),
-        Switch,
-        Unsupported,
-        "Remote execution",
-        unsupported
+        Remote,
+        "Hosts from FILE, one per line (`..` = ~/.parallel/sshloginfile)",
+        |a, v| {
+            a.remote.sshloginfile.push(val(v)?);
+            Ok(())
+        }
     ),
     flag!(
         &["ssh"],
         None,
         Required("CMD"),
-        Unsupported,
-        "Remote execution",
-        unsupported
+        Remote,
+        "The ssh command (default $PARALLEL_SSH, else ssh)",
+        |a, v| {
+            a.remote.ssh = Some(val(v)?);
+            Ok(())
+        }
+    ),
+    flag!(
+        &["ssh-delay", "sshdelay"],
+        None,
+        Required("SECS"),
+        Remote,
+        "Wait SECS between starting two ssh connections",
+        |a, v| {
+            a.remote.sshdelay = Some(val(v)?);
+            Ok(())
+        }
+    ),
+    flag!(
+        &["filter-hosts", "filterhosts", "filter-host"],
+        None,
+        Switch,
+        Remote,
+        "Drop hosts that can not be reached",
+        |a, _| {
+            a.remote.filter_hosts = true;
+            Ok(())
+        }
+    ),
+    flag!(
+        &["controlmaster"],
+        Some('M'),
+        Switch,
+        Remote,
+        "No-op: parx always reuses one ssh connection per host",
+        noop
     ),
     flag!(
         &[
@@ -1284,50 +1293,93 @@ pub static FLAGS: &[Flag] = &[
         ],
         None,
         Required("FILE"),
-        Unsupported,
-        "Remote execution",
-        unsupported
+        Remote,
+        "Copy FILE (replacement strings allowed) to the host before the job",
+        |a, v| {
+            a.remote.transfer_files.push(val(v)?);
+            Ok(())
+        }
     ),
     flag!(
         &["transfer"],
         None,
         Switch,
-        Unsupported,
-        "Remote execution",
-        unsupported
+        Remote,
+        "Copy each input file ({}) to the host before the job",
+        |a, _| {
+            a.remote.transfer = true;
+            Ok(())
+        }
     ),
     flag!(
         &["return"],
         None,
         Required("FILE"),
-        Unsupported,
-        "Remote execution",
-        unsupported
+        Remote,
+        "Copy FILE back from the host after the job",
+        |a, v| {
+            a.remote.returns.push(val(v)?);
+            Ok(())
+        }
     ),
     flag!(
         &["trc"],
         None,
         Required("FILE"),
-        Unsupported,
-        "Remote execution",
-        unsupported
+        Remote,
+        "--transfer --return FILE --cleanup",
+        |a, v| {
+            a.remote.transfer = true;
+            a.remote.cleanup = true;
+            a.remote.returns.push(val(v)?);
+            Ok(())
+        }
     ),
     flag!(
         &["cleanup"],
         None,
         Switch,
-        Unsupported,
-        "Remote execution",
-        unsupported
+        Remote,
+        "Remove transferred and returned files from the host after the job",
+        |a, _| {
+            a.remote.cleanup = true;
+            Ok(())
+        }
     ),
     flag!(
         &["basefile", "bf"],
         None,
         Required("FILE"),
-        Unsupported,
-        "Remote execution",
-        unsupported
+        Remote,
+        "Copy FILE to every host once, before the first job",
+        |a, v| {
+            a.remote.basefiles.push(val(v)?);
+            Ok(())
+        }
     ),
+    flag!(
+        &["onall"],
+        None,
+        Switch,
+        Remote,
+        "Run every job on every host",
+        |a, _| {
+            a.remote.onall = true;
+            Ok(())
+        }
+    ),
+    flag!(
+        &["nonall"],
+        None,
+        Switch,
+        Remote,
+        "Run the command once on every host, no arguments",
+        |a, _| {
+            a.remote.nonall = true;
+            Ok(())
+        }
+    ),
+    // Not supported yet.
     flag!(
         &["hgrp", "hostgrp", "hostgroup", "hostgroups"],
         None,
@@ -1340,14 +1392,6 @@ pub static FLAGS: &[Flag] = &[
         &["rsync-opts", "rsyncopts"],
         None,
         Required("OPTS"),
-        Unsupported,
-        "Remote execution",
-        unsupported
-    ),
-    flag!(
-        &["ssh-delay", "sshdelay"],
-        None,
-        Required("SECS"),
         Unsupported,
         "Remote execution",
         unsupported

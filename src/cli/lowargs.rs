@@ -116,6 +116,8 @@ pub struct LowArgs {
     pub round_robin: bool,
     pub cat: bool,
     pub fifo: bool,
+    // Remote hosts.
+    pub remote: crate::remote::Args,
     // Everything after the options.
     pub positional: Vec<OsString>,
 }

@@ -24,6 +24,7 @@ mod lowargs;
 mod parse;
 mod pipe;
 mod profile;
+mod remote;
 mod run;
 mod save;
 mod semaphore;

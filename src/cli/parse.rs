@@ -170,9 +170,6 @@ mod tests {
             low(&["--tag=x"]),
             Err(CliError::UnexpectedValue(_))
         ));
-        assert!(matches!(
-            low(&["-S", "host"]),
-            Err(CliError::Unsupported(_))
-        ));
+        assert!(matches!(low(&["--hgrp"]), Err(CliError::Unsupported(_))));
     }
 }

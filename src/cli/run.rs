@@ -175,6 +175,9 @@ pub fn run(config: &Config) -> i32 {
         eprintln!("parx: --files/--results with --pipe is not supported yet (see docs/compat.md)");
         return EXIT_UNSUPPORTED;
     }
+    if config.remote.any_host() {
+        return super::remote::run(config, opts);
+    }
     if let Some(pipe) = &config.pipe {
         return super::pipe::run(config, pipe, &opts);
     }

@@ -12,6 +12,7 @@ mod feed;
 pub mod gate;
 mod job_shell;
 mod launch;
+mod place;
 pub mod policy;
 mod scheduler;
 pub mod sentinel;
@@ -25,8 +26,9 @@ pub use feed::{Chunk, Chunks, Feed};
 pub use gate::{GateOptions, JobsFile};
 pub use job_shell::JobShell;
 pub use launch::{JobIo, JobState, Launched, Outcome, StartError};
+pub use place::{JobAt, JobFiles, MarkerFilter, Place, Placed, Placement};
 pub use policy::{Halt, HaltOn, HaltWhen, TermSeq, Threshold, Timeout};
-pub use scheduler::{run, run_observed};
+pub use scheduler::{run, run_observed, run_placed};
 pub use source::{Finished, JobSource, Observer, Supply};
 
 use crate::joblog;
@@ -62,6 +64,14 @@ pub trait JobSpec {
     /// each time the job starts (again for a retry).
     fn take_stdin(&mut self) -> Option<Box<dyn Feed>> {
         None
+    }
+    /// The host the job must run on (`--onall`: each job on every host).
+    fn pinned_host(&self) -> Option<usize> {
+        None
+    }
+    /// Files the job takes to a remote host and brings back.
+    fn files(&self, _slot: usize) -> JobFiles {
+        JobFiles::default()
     }
 }
 

@@ -15,6 +15,7 @@ use super::capacity::{self, Capacity};
 use super::feed::{Feed, StdinWriter, WriteState};
 use super::gate::{StartGate, Verdict};
 use super::launch::{JobIo, JobState, Launched, Outcome, StartError};
+use super::place::{MarkerFilter, Place, Placement};
 use super::policy::{HaltOn, HaltWhen, Timeout, exit_code_for_failures};
 use super::sentinel::Sentinel;
 use super::slots::Slots;
@@ -106,6 +107,11 @@ struct Running<J> {
     captured: Option<(Vec<u8>, Vec<u8>)>,
     /// Stopped to free memory (`--memfree`): queued again, not counted.
     requeued: bool,
+    /// Where the job runs (`-S`), and hosts it failed on before.
+    place: Option<Place>,
+    avoid: Vec<usize>,
+    /// Strips the remote wrapper's start marker from stderr.
+    marker: Option<MarkerFilter>,
 }
 
 /// Why parx ends a running job.
@@ -138,6 +144,8 @@ fn open_mode(append: bool, resume: bool) -> joblog::OpenMode {
 struct Pending<J> {
     job: J,
     attempt: u32,
+    /// Hosts the job failed on (retried elsewhere when it can be).
+    avoid: Vec<usize>,
     /// The job's stdin, kept from a start that ran short of fds or
     /// processes (`None`: ask the job).
     stdin: Option<Box<dyn Feed>>,
@@ -152,7 +160,14 @@ impl<J> Pending<J> {
             attempt,
             stdin: None,
             short_tries: 0,
+            avoid: Vec::new(),
         }
+    }
+
+    /// The same job, kept away from the hosts it failed on.
+    fn avoiding(mut self, avoid: Vec<usize>) -> Pending<J> {
+        self.avoid = avoid;
+        self
     }
 }
 
@@ -219,13 +234,14 @@ struct Scheduler<'a, J, I> {
     next_orphan_reap: Instant,
     error: Option<String>,
     buf: Vec<u8>,
+    placement: Option<&'a mut dyn Placement>,
 }
 
 /// Runs every job from `jobs` as `opts` says and returns parx's exit
 /// status. An input error stops the run with status 255 after the jobs
 /// already started have finished.
 pub fn run<S: JobSource>(opts: &RunOptions, jobs: S) -> i32 {
-    run_observed(opts, jobs, None)
+    run_with(opts, jobs, None, None)
 }
 
 /// [`run`], telling `observer` about every job that has ended for good.
@@ -234,7 +250,25 @@ pub fn run_observed<'a, S: JobSource>(
     jobs: S,
     observer: Option<&'a mut dyn Observer>,
 ) -> i32 {
-    match Scheduler::new(opts, jobs, observer) {
+    run_with(opts, jobs, observer, None)
+}
+
+/// [`run`], with jobs placed by `placement` (e.g. on `-S` hosts).
+pub fn run_placed<'a, S: JobSource>(
+    opts: &'a RunOptions,
+    jobs: S,
+    placement: Option<&'a mut dyn Placement>,
+) -> i32 {
+    run_with(opts, jobs, None, placement)
+}
+
+fn run_with<'a, S: JobSource>(
+    opts: &'a RunOptions,
+    jobs: S,
+    observer: Option<&'a mut dyn Observer>,
+    placement: Option<&'a mut dyn Placement>,
+) -> i32 {
+    match Scheduler::new(opts, jobs, observer, placement) {
         Ok(mut s) => s.run(),
         Err(e) => {
             eprintln!("parx: {e}");
@@ -252,6 +286,7 @@ where
         opts: &'a RunOptions,
         jobs: I,
         observer: Option<&'a mut dyn Observer>,
+        placement: Option<&'a mut dyn Placement>,
     ) -> Result<Self, String> {
         let epoll = epoll::create(epoll::CreateFlags::CLOEXEC)
             .map_err(|e| format!("can not create an epoll instance: {e}"))?;
@@ -341,6 +376,7 @@ where
             next_orphan_reap: Instant::now() + ORPHAN_REAP_EVERY,
             error: None,
             buf: vec![0; BULK_PIPE_SIZE],
+            placement,
         })
     }
 
@@ -473,13 +509,32 @@ where
                 self.retry_queue.push_front(pending);
                 return;
             }
+            let place = match self.placement.as_mut() {
+                Some(p) => match p.acquire(&pending.avoid, pending.job.pinned_host()) {
+                    Some(place) => Some(place),
+                    None => {
+                        // Every host is busy: wait for a job to end.
+                        self.retry_queue.push_front(pending);
+                        return;
+                    }
+                },
+                None => None,
+            };
             let Some(slot) = self.slots.take() else {
                 return;
             };
-            if let Err(e) = self.start(pending, slot) {
+            if let Err(e) = self.start(pending, slot, place) {
                 self.error = Some(e);
                 self.begin_stop(Stop::Halted(255));
             }
+        }
+    }
+
+    /// Gives a remote host's slot back (`transport_failed`: ssh itself
+    /// failed there).
+    fn release_place(&mut self, place: Option<Place>, transport_failed: bool) {
+        if let (Some(place), Some(p)) = (place, self.placement.as_mut()) {
+            p.release(place, transport_failed);
         }
     }
 
@@ -612,13 +667,19 @@ where
         })
     }
 
-    fn start(&mut self, mut pending: Pending<J>, slot: usize) -> Result<(), String> {
+    fn start(
+        &mut self,
+        mut pending: Pending<J>,
+        slot: usize,
+        place: Option<Place>,
+    ) -> Result<(), String> {
         let seq = pending.job.seq();
         let command = pending.job.command_line(slot);
         let fds = match self.job_fds(&mut pending) {
             Ok(fds) => fds,
             Err(FdError { what, error, feed }) => {
                 pending.stdin = feed;
+                self.release_place(place, false);
                 return match capacity::shortage(&error) {
                     Some(kind) => {
                         self.short_of(pending, slot, command, error, kind);
@@ -629,11 +690,36 @@ where
             }
         };
         let JobFds {
-            io,
+            mut io,
             out_r,
             err_r,
             writer: feed,
         } = fds;
+        // On a remote host (`-S`): the command line that reaches it there.
+        let (run_command, marker) = match (place, self.placement.as_mut()) {
+            (Some(place), Some(p)) => {
+                let at = super::place::JobAt {
+                    seq,
+                    slot,
+                    stdin_is_data: feed.is_some(),
+                };
+                let placed = match p.place(place, &command, at, &pending.job.files(slot)) {
+                    Ok(placed) => placed,
+                    Err(e) => {
+                        p.release(place, false);
+                        return Err(format!("can not place job {seq}: {e}"));
+                    }
+                };
+                if let (Some(fd), None) = (placed.stdin, &feed) {
+                    io.stdin = fd;
+                }
+                (
+                    Some(placed.command),
+                    placed.started_marker.map(MarkerFilter::new),
+                )
+            }
+            _ => (None, None),
+        };
         let tag: Option<Rc<[u8]>> = pending.job.tag(slot).map(|mut t| {
             t.push(b'\t');
             t.into()
@@ -663,6 +749,7 @@ where
         }
         if pending.job.skipped() {
             // GNU parallel runs `true` in its place and logs exit value -2.
+            self.release_place(place, false);
             let Pending { job, attempt, .. } = pending;
             self.finish_unstarted(
                 job,
@@ -675,7 +762,8 @@ where
             return Ok(());
         }
         self.capacity.release_reserve();
-        let launched = Launched::start(&command, io, &env, &self.opts.shell);
+        let to_run = run_command.as_deref().unwrap_or(&command);
+        let launched = Launched::start(to_run, io, &env, &self.opts.shell);
         self.capacity.refill_reserve(
             &self.devnull,
             self.n_running + usize::from(launched.is_ok()),
@@ -683,6 +771,7 @@ where
         let launched = match launched {
             Ok(l) => l,
             Err(StartError { error, repeatable }) => {
+                self.release_place(place, false);
                 match capacity::shortage(&error) {
                     Some(kind) if repeatable => {
                         // Nothing of the job ran: it starts again later, as
@@ -705,7 +794,12 @@ where
             use std::io::Write;
             let _ = io::stderr().lock().write_all(&command_line(&command));
         }
-        let Pending { job, attempt, .. } = pending;
+        let Pending {
+            job,
+            attempt,
+            avoid,
+            ..
+        } = pending;
         let generation = self.started_count;
         let add = |fd: &OwnedFd, kind| {
             epoll::add(
@@ -757,6 +851,9 @@ where
             interrupted: false,
             captured: capture.then(Default::default),
             requeued: false,
+            place,
+            avoid,
+            marker,
         };
         self.register_pidfds(slot, &mut running)?;
         self.running[slot] = Some(running);
@@ -859,6 +956,9 @@ where
             interrupted: false,
             captured: None,
             requeued: false,
+            place: None,
+            avoid: Vec::new(),
+            marker: None,
         };
         self.running[slot] = Some(running);
         self.n_running += 1;
@@ -956,19 +1056,35 @@ where
                     // EOF: every write end is closed. Closing our read end
                     // removes it from the epoll set.
                     *pipe = None;
+                    if stream == Stream::Stderr
+                        && let Some(m) = r.marker.as_mut()
+                    {
+                        let rest = m.flush();
+                        let seq = r.seq;
+                        if !rest.is_empty()
+                            && let Err(e) = self.output.data(seq, stream, &rest)
+                        {
+                            self.output_failed(e);
+                        }
+                    }
                     break Some(0);
                 }
                 Ok(n) => {
-                    r.received += n as u64;
+                    let seq = r.seq;
+                    // The remote wrapper's start marker never reaches the user.
+                    let data = match (stream, r.marker.as_mut()) {
+                        (Stream::Stderr, Some(m)) => m.filter(&self.buf[..n]),
+                        _ => std::borrow::Cow::Borrowed(&self.buf[..n]),
+                    };
+                    r.received += data.len() as u64;
                     if let Some((out, err)) = r.captured.as_mut() {
                         match stream {
                             Stream::Stdout => out,
                             Stream::Stderr => err,
                         }
-                        .extend_from_slice(&self.buf[..n]);
+                        .extend_from_slice(&data);
                     }
-                    let seq = r.seq;
-                    if let Err(e) = self.output.data(seq, stream, &self.buf[..n]) {
+                    if let Err(e) = self.output.data(seq, stream, &data) {
                         self.output_failed(e);
                     }
                     break Some(n);
@@ -1119,6 +1235,15 @@ where
         self.slots.give_back(slot);
         // A source that said "later" may have work now.
         self.wake = None;
+        // A 255 without the wrapper's start marker: ssh itself failed, the
+        // job never ran.
+        let transport_failed = r.marker.as_ref().is_some_and(|m| !m.seen())
+            && r.outcome
+                .as_ref()
+                .is_some_and(|o| o.status.code() == Some(255));
+        if let (Some(place), Some(p)) = (r.place, self.placement.as_mut()) {
+            p.release(place, transport_failed);
+        }
         if let Some(s) = self.sentinel.as_mut() {
             for &g in &r.groups {
                 s.ended(g);
@@ -1132,7 +1257,8 @@ where
         };
         if r.requeued && self.stop.is_none() {
             self.output.discard(r.seq);
-            self.retry_queue.push_front(Pending::new(r.job, r.attempt));
+            self.retry_queue
+                .push_front(Pending::new(r.job, r.attempt).avoiding(r.avoid));
             return;
         }
         let runtime = r.started.elapsed().as_secs_f64();
@@ -1147,8 +1273,12 @@ where
         }
         if !success && r.attempt < self.opts.retries && self.stop.is_none() {
             self.output.discard(r.seq);
+            let mut avoid = r.avoid;
+            if let Some(place) = r.place {
+                avoid.push(place.host);
+            }
             self.retry_queue
-                .push_back(Pending::new(r.job, r.attempt + 1));
+                .push_back(Pending::new(r.job, r.attempt + 1).avoiding(avoid));
             return;
         }
         if let Err(e) = self.output.finished(r.seq) {
@@ -1185,8 +1315,13 @@ where
             .started_wall
             .duration_since(UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
+        let host = match (r.place, self.placement.as_ref()) {
+            (Some(place), Some(p)) => p.host_name(place.host),
+            _ => ":".to_string(),
+        };
         let record = JobRecord {
             seq: r.seq,
+            host,
             start_time,
             runtime,
             send: r.sent,

@@ -6,9 +6,12 @@ use std::fmt::Write as _;
 use super::JobRecord;
 
 pub(super) fn line(r: &JobRecord) -> Vec<u8> {
-    let mut s = format!(
-        "{{\"Seq\":{},\"Host\":\":\",\"Starttime\":{:.3},\"JobRuntime\":{:.3},\"Send\":{},\"Receive\":{},\"Exitval\":{},\"Signal\":{},\"Command\":",
-        r.seq, r.start_time, r.runtime, r.send, r.receive, r.exitval, r.signal
+    let mut s = format!("{{\"Seq\":{},\"Host\":", r.seq);
+    push_json_string(&mut s, r.host.as_bytes());
+    let _ = write!(
+        s,
+        ",\"Starttime\":{:.3},\"JobRuntime\":{:.3},\"Send\":{},\"Receive\":{},\"Exitval\":{},\"Signal\":{},\"Command\":",
+        r.start_time, r.runtime, r.send, r.receive, r.exitval, r.signal
     );
     push_json_string(&mut s, &r.command);
     s.push_str(",\"Stages\":[");
@@ -54,6 +57,7 @@ mod tests {
     fn escapes_and_adds_parx_fields() {
         let r = JobRecord {
             seq: 1,
+            host: ":".into(),
             start_time: 10.0,
             runtime: 0.5,
             send: 0,

@@ -31,6 +31,8 @@ pub enum Format {
 pub struct JobRecord {
     /// The job's sequence number (`{#}`).
     pub seq: u64,
+    /// The host it ran on (`:` for this machine), GNU's Host column.
+    pub host: String,
     /// Unix time the job started, in seconds.
     pub start_time: f64,
     /// Wall time the job ran, in seconds.

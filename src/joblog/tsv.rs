@@ -7,8 +7,8 @@ pub(super) const HEADER: &[u8] =
 
 pub(super) fn line(r: &JobRecord) -> Vec<u8> {
     let mut out = format!(
-        "{}\t:\t{:.3}\t{:10.3}\t{}\t{}\t{}\t{}\t",
-        r.seq, r.start_time, r.runtime, r.send, r.receive, r.exitval, r.signal
+        "{}\t{}\t{:.3}\t{:10.3}\t{}\t{}\t{}\t{}\t",
+        r.seq, r.host, r.start_time, r.runtime, r.send, r.receive, r.exitval, r.signal
     )
     .into_bytes();
     // GNU writes newlines in the command as NUL, keeping one line per job.
@@ -25,6 +25,7 @@ mod tests {
     fn matches_gnu_layout() {
         let r = JobRecord {
             seq: 3,
+            host: ":".into(),
             start_time: 1700000000.1234,
             runtime: 0.0456,
             send: 0,
