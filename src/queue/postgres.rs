@@ -185,15 +185,11 @@ impl Postgres {
             },
             |_, _| None,
         )?;
-        if names.is_empty() {
-            return Ok(None);
+        let n = super::worker::value_columns(&names);
+        if n.is_some() {
+            self.values = n;
         }
-        let n = names
-            .iter()
-            .filter(|n| super::worker::is_value_column(n))
-            .count();
-        self.values = Some(n);
-        Ok(Some(n))
+        Ok(n)
     }
 }
 

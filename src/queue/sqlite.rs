@@ -91,15 +91,11 @@ impl Sqlite {
             .map_err(err("reading the table's columns"))?
             .collect::<Result<_, _>>()
             .map_err(err("reading the table's columns"))?;
-        if names.is_empty() {
-            return Ok(None);
+        let n = super::worker::value_columns(&names);
+        if n.is_some() {
+            self.values = n;
         }
-        let n = names
-            .iter()
-            .filter(|n| super::worker::is_value_column(n))
-            .count();
-        self.values = Some(n);
-        Ok(Some(n))
+        Ok(n)
     }
 }
 

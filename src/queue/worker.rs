@@ -58,6 +58,15 @@ pub fn is_value_column(name: &str) -> bool {
     b.len() > 1 && (b[0] == b'V' || b[0] == b'v') && b[1..].iter().all(u8::is_ascii_digit)
 }
 
+/// The number of value columns among a table's column `names`; `None`
+/// when the table does not exist (no columns).
+pub fn value_columns(names: &[String]) -> Option<usize> {
+    if names.is_empty() {
+        return None;
+    }
+    Some(names.iter().filter(|n| is_value_column(n)).count())
+}
+
 struct Shared {
     conn: Box<dyn Backend>,
     owner: String,
